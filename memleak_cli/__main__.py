@@ -1,0 +1,3 @@
+from memleak_cli.commands.app import main
+
+main()

@@ -1,0 +1,53 @@
+"""Thresholds that decide when growth is a leak and when kept memory is retention."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+KiB = 1024
+MiB = 1024 * KiB
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Growth per iteration above which a metric counts as leaking, and the retention floor.
+
+    Attributes:
+        heap_bytes: C heap in use (psutil.heap_info), bytes per iteration. ``--threshold``.
+        rss_bytes: RSS and USS of the process and of its tree, bytes per iteration; higher
+            because the allocator and page cache make RSS noisy. ``--rss-threshold``.
+        gc_objects: gc-tracked Python objects per iteration. ``--objects-threshold``.
+        py_blocks: Python heap blocks (``sys.getallocatedblocks()``) per iteration; bounded
+            caches in numpy/ctypes/optuna fill by tens of blocks per iteration for dozens of
+            iterations, hence the margin. ``--blocks-threshold``.
+        retained_bytes: deep size (pympler) of what one window keeps after the work ended
+            above which a variant that does not grow RETAINS. ``--retain-threshold``.
+        vote: share of post-warm-up deltas that must be positive (consistency vote).
+    """
+
+    heap_bytes: float = 64 * KiB
+    rss_bytes: float = 512 * KiB
+    gc_objects: float = 1.0
+    py_blocks: float = 64.0
+    retained_bytes: float = 16 * KiB
+    vote: float = 0.7
+
+    def as_dict(self) -> dict[str, Any]:
+        """The thresholds as plain data for the report."""
+        return asdict(self)
+
+
+# metric → (unit, threshold attribute, kind); "vote" metrics use the slope + vote rule and
+# "any" metrics (descriptors, threads) leak on any change that does not come back.
+METRICS: dict[str, tuple[str, str, str]] = {
+    "gc_objects": ("objects", "gc_objects", "vote"),
+    "py_blocks": ("blocks", "py_blocks", "vote"),
+    "heap_bytes": ("bytes", "heap_bytes", "vote"),
+    "rss_bytes": ("bytes", "rss_bytes", "vote"),
+    "uss_bytes": ("bytes", "rss_bytes", "vote"),
+    "tree_rss_bytes": ("bytes", "rss_bytes", "vote"),
+    "tree_uss_bytes": ("bytes", "rss_bytes", "vote"),
+    "fds": ("descriptors", "", "any"),
+    "threads": ("threads", "", "any"),
+}

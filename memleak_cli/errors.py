@@ -1,0 +1,39 @@
+"""One exception hierarchy for memleak, caught in one place (``commands.app.main``).
+
+Each error carries the process exit status it maps to, so "a leak was found" (1) is never
+confused with "the tool was used wrongly" (2) or "a scenario crashed" (3).
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_LEAK = 1
+EXIT_USAGE = 2
+EXIT_SCENARIO_CRASHED = 3
+
+
+class MemleakError(Exception):
+    """Base of every error memleak reports to the user as one line.
+
+    The message is shown as ``error: <message>``; it should say what to do.
+    """
+
+    exit_code = EXIT_USAGE
+
+
+class UsageError(MemleakError):
+    """Bad command-line input: an unknown scenario, a size that does not parse, too few iterations."""
+
+    exit_code = EXIT_USAGE
+
+
+class ReportFileError(MemleakError):
+    """A report, baseline or config file that cannot be written or read."""
+
+    exit_code = EXIT_USAGE
+
+
+class ScenarioError(MemleakError):
+    """A scenario that cannot be loaded or is declared wrongly."""
+
+    exit_code = EXIT_USAGE

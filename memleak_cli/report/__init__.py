@@ -1,0 +1,1 @@
+"""The report model (plain dataclasses) and its versioned JSON form."""

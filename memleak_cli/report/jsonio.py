@@ -1,0 +1,147 @@
+"""Writing and reading the versioned JSON report.
+
+Writes are atomic (a temporary file in the same folder, then ``os.replace``), so a report file
+is either whole or absent. Reading checks the schema version and the shape, and turns any
+problem into one :class:`~memleak_cli.errors.ReportFileError` line naming the file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from memleak_cli.errors import ReportFileError
+from memleak_cli.report.model import (
+    SCHEMA_VERSION,
+    AllocationSite,
+    Attribution,
+    MetricTrend,
+    RetainedObject,
+    RunReport,
+    Sample,
+    ScenarioResult,
+    TypeGrowth,
+    VariantResult,
+)
+
+
+def report_to_dict(report: RunReport) -> dict[str, Any]:
+    """The report as plain JSON-ready data (``dataclasses.asdict``)."""
+    return dataclasses.asdict(report)
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write *data* as indented JSON to *path* via a temporary file and ``os.replace``.
+
+    Raises:
+        ReportFileError: the folder cannot be created or written.
+    """
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(data, handle, indent=1, allow_nan=False, default=str)
+                handle.write("\n")
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise ReportFileError(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
+def write_report(report: RunReport, path: Path) -> None:
+    """Write *report* to *path* atomically. Raises ReportFileError when it cannot."""
+    write_json_atomic(path, report_to_dict(report))
+
+
+def check_writable(path: Path) -> None:
+    """Fail early, before any work, when a report could not be written to *path*.
+
+    Raises:
+        ReportFileError: *path* is a folder, or its folder cannot be created or written.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise ReportFileError(f"report path {path} is a folder: give a file name such as {path / 'run.json'}")
+    parent = path.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ReportFileError(f"cannot create folder {parent} for the report: {exc.strerror or exc}") from exc
+    if not os.access(parent, os.W_OK):
+        raise ReportFileError(f"cannot write the report to {path}: folder {parent} is not writable")
+
+
+def build_dataclass(cls: type, data: Any) -> Any:
+    """Make a *cls* dataclass from a JSON object, ignoring unknown keys.
+
+    Raises:
+        TypeError: *data* is not an object or lacks a required field.
+    """
+    if not isinstance(data, dict):
+        raise TypeError(f"{cls.__name__} must be an object, not {type(data).__name__}")
+    names = {f.name for f in dataclasses.fields(cls)}
+    return cls(**{k: v for k, v in data.items() if k in names})
+
+
+def report_from_dict(data: Any, *, source: str = "report") -> RunReport:
+    """Rebuild a :class:`RunReport` from :func:`report_to_dict` output.
+
+    Raises:
+        ReportFileError: not a memleak report, another schema version, or a malformed field.
+    """
+    if not isinstance(data, dict) or "schema_version" not in data:
+        raise ReportFileError(f"{source}: not a memleak report (no schema_version)")
+    if data["schema_version"] != SCHEMA_VERSION:
+        raise ReportFileError(
+            f"{source}: report schema version {data['schema_version']!r} is not supported "
+            f"(this memleak reads version {SCHEMA_VERSION})"
+        )
+    try:
+        report = build_dataclass(RunReport, data)
+        scenarios = []
+        for s in report.scenarios:
+            scenario = build_dataclass(ScenarioResult, s)
+            variants = []
+            for v in scenario.variants:
+                variant = build_dataclass(VariantResult, v)
+                variant.samples = [build_dataclass(Sample, x) for x in variant.samples]
+                variant.trends = [build_dataclass(MetricTrend, x) for x in variant.trends]
+                variant.type_growth = [build_dataclass(TypeGrowth, x) for x in variant.type_growth]
+                if variant.attribution is not None:
+                    attribution = build_dataclass(Attribution, variant.attribution)
+                    attribution.sites = [build_dataclass(AllocationSite, x) for x in attribution.sites]
+                    attribution.retained = [build_dataclass(RetainedObject, x) for x in attribution.retained]
+                    variant.attribution = attribution
+                variants.append(variant)
+            scenario.variants = variants
+            scenarios.append(scenario)
+        report.scenarios = scenarios
+    except (TypeError, KeyError, AttributeError) as exc:
+        raise ReportFileError(f"{source}: malformed report: {exc}") from exc
+    return report
+
+
+def read_report(path: Path) -> RunReport:
+    """Read a JSON report written by :func:`write_report`.
+
+    Raises:
+        ReportFileError: missing, unreadable, truncated, not JSON, or of another schema version.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ReportFileError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ReportFileError(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg}); is it truncated?") from exc
+    return report_from_dict(data, source=str(path))

@@ -1,0 +1,191 @@
+"""The report model: plain data that every reporter (terminal, JSON, HTML) takes.
+
+Units: every field ending in ``_bytes`` is bytes; ``per_iteration`` fields are per iteration of
+the workload; counts are plain numbers of objects, blocks, descriptors or threads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+SCHEMA_VERSION = 1
+
+
+@dataclass
+class Sample:
+    """Cheap metrics read after one iteration and a full ``gc.collect()``.
+
+    ``phase`` is ``warmup`` (kept out of the trend), ``measure`` (the trend) or ``window`` (the
+    attribution window, traced by tracemalloc when ``--frames`` > 0, kept out of the trend).
+    ``rss_bytes``/``uss_bytes`` are of the measured process alone; ``tree_rss_bytes`` and
+    ``tree_uss_bytes`` add its child processes (psutil ``children(recursive=True)``).
+    ``heap_bytes`` is the C heap in use (``psutil.heap_info()``: heap_used + mmap_used).
+    ``py_blocks`` is ``sys.getallocatedblocks()``; ``gc_objects`` is ``len(gc.get_objects())``.
+    """
+
+    iteration: int
+    phase: str
+    seconds: float
+    rss_bytes: int
+    uss_bytes: int | None
+    tree_rss_bytes: int
+    tree_uss_bytes: int | None
+    children: int
+    heap_bytes: int | None
+    py_blocks: int
+    gc_objects: int
+    fds: int | None
+    threads: int
+    traced_bytes: int | None = None
+    traced_peak_bytes: int | None = None
+
+
+@dataclass
+class MetricTrend:
+    """Growth of one metric over the post-warm-up iterations.
+
+    ``slope`` is the Theil–Sen slope (scipy.stats.theilslopes) in ``unit`` per iteration with
+    its 95 % confidence interval ``[slope_low, slope_high]``; ``late_slope`` is the same over the
+    second half only (sustained growth keeps it); ``positive_deltas`` of ``deltas`` consecutive
+    differences were positive (the consistency vote of CPython's ``-R``). ``leaking`` is the
+    metric's own call against ``threshold`` (same unit); ``reason`` says why in words.
+    """
+
+    metric: str
+    unit: str
+    slope: float
+    slope_low: float
+    slope_high: float
+    late_slope: float
+    positive_deltas: int
+    nonzero_deltas: int
+    deltas: int
+    threshold: float
+    first: float
+    last: float
+    leaking: bool
+    reason: str
+
+
+@dataclass
+class AllocationSite:
+    """One line of the tracemalloc snapshot diff (``Snapshot.compare_to(..., 'traceback')``).
+
+    ``size_diff_bytes``/``count_diff`` are the growth over the attribution window;
+    ``frames`` are ``file:line`` strings from oldest to the allocation itself; ``site`` is the
+    allocation's own ``file:line`` and ``first_own_frame`` the innermost frame in scenario or
+    user code (not in a library or the standard library), when there is one.
+    """
+
+    site: str
+    size_diff_bytes: int
+    count_diff: int
+    size_bytes: int
+    count: int
+    frames: list[str]
+    first_own_frame: str | None = None
+
+
+@dataclass
+class TypeGrowth:
+    """Instance count of one type at the end of warm-up and of the measured iterations (objgraph.typestats)."""
+
+    type_name: str
+    before: int
+    after: int
+    delta: int
+    per_iteration: float
+
+
+@dataclass
+class RetainedObject:
+    """An object made during the attribution window and still reachable after it ended.
+
+    ``path`` is the reference chain from a module global resolved to names
+    (``scenarios.optuna_study.ml_training_service.optimizer.study``); ``chain`` the hops with
+    their types. ``size_bytes`` is its deep size by ``pympler.asizeof``, which can include
+    objects shared with others. ``allocated_at`` is where the object itself was allocated
+    (``file:line`` frames, oldest first; empty when tracemalloc was off).
+    """
+
+    type_name: str
+    repr: str
+    size_bytes: int
+    path: str
+    chain: list[str]
+    allocated_at: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Attribution:
+    """What the attribution window found: where growth was allocated and who holds what stayed."""
+
+    window_iterations: int
+    frames: int
+    traced: bool
+    traced_growth_bytes: int | None
+    traced_growth_per_iteration: float | None
+    sites: list[AllocationSite] = field(default_factory=list)
+    retained: list[RetainedObject] = field(default_factory=list)
+    retained_bytes: int = 0
+    retained_roots: int = 0
+    seconds: float = 0.0
+
+
+@dataclass
+class VariantResult:
+    """One variant run in its own process, with its samples, analysis and verdict.
+
+    ``verdict`` is ``LEAK``, ``RETAINS``, ``CLEAN`` or ``ERROR`` (the scenario crashed; ``error``
+    holds the traceback or signal); ``expect`` is what the scenario promises.
+    """
+
+    variant: str
+    expect: str
+    verdict: str
+    reason: str
+    samples: list[Sample] = field(default_factory=list)
+    trends: list[MetricTrend] = field(default_factory=list)
+    type_growth: list[TypeGrowth] = field(default_factory=list)
+    attribution: Attribution | None = None
+    fix_source: str | None = None
+    summary: str = ""
+    seconds: float = 0.0
+    exit_code: int | None = None
+    error: str | None = None
+    output_tail: str = ""
+
+    def trend(self, metric: str) -> MetricTrend | None:
+        """The trend of *metric*, or ``None`` when it was not measured."""
+        return next((t for t in self.trends if t.metric == metric), None)
+
+
+@dataclass
+class ScenarioResult:
+    """Every variant of one scenario, and whether the fix worked (leaky not CLEAN, fixed CLEAN)."""
+
+    name: str
+    description: str
+    finding: str
+    size: str
+    variants: list[VariantResult] = field(default_factory=list)
+    fix_effective: bool | None = None
+
+    def variant(self, name: str) -> VariantResult | None:
+        """The result of variant *name*, or ``None`` when it was not run."""
+        return next((v for v in self.variants if v.variant == name), None)
+
+
+@dataclass
+class RunReport:
+    """A whole ``memleak run``: settings, environment and one result per scenario."""
+
+    schema_version: int
+    tool_version: str
+    created: str
+    command: list[str]
+    host: dict[str, Any]
+    settings: dict[str, Any]
+    scenarios: list[ScenarioResult] = field(default_factory=list)
+    complete: bool = True

@@ -1,0 +1,152 @@
+"""Running variants in their own processes and turning what they streamed into results.
+
+Each variant runs in a fresh ``python -m memleak_cli.worker`` so that leaky and fixed never share
+a heap. The worker streams JSON lines to an events file; this module reads them while the child
+runs (for progress) and after it ends, so nothing measured is lost when the child crashes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from memleak_cli.analysis.verdict import judge, trends
+from memleak_cli.probes.typecounts import type_growth
+from memleak_cli.report.jsonio import build_dataclass
+from memleak_cli.report.model import AllocationSite, Attribution, RetainedObject, Sample, VariantResult
+from memleak_cli.scenario import Scenario
+from memleak_cli.settings import RunSettings
+
+Progress = Callable[[Sample], None]
+_OUTPUT_TAIL = 4000
+
+
+def _read_events(path: Path, offset: int) -> tuple[list[dict[str, Any]], int]:
+    """Complete JSON lines written after byte *offset*; returns them and the new offset."""
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(offset)
+            data = handle.read()
+    except FileNotFoundError:
+        return [], offset
+    end = data.rfind(b"\n") + 1  # a line still being written waits for the next read
+    events = []
+    for line in data[:end].splitlines():
+        try:
+            events.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue  # a torn line from a killed child: the rest is still good
+    return events, offset + end
+
+
+def _exit_text(code: int) -> str:
+    if code < 0:
+        try:
+            return f"killed by signal {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exited with status {code}"
+
+
+def run_variant(scenario: Scenario, spec: str, variant: str, settings: RunSettings, progress: Progress | None = None) -> VariantResult:
+    """Run one variant of *scenario* (loaded in the child from *spec*) and judge it.
+
+    Returns a :class:`VariantResult`; a crash gives verdict ``ERROR`` with the traceback or the
+    signal, and keeps every sample streamed before it.
+    """
+    declared = scenario.variant(variant)
+    with tempfile.TemporaryDirectory(prefix="memleak-") as tmp:
+        events_path = Path(tmp) / "events.jsonl"
+        output_path = Path(tmp) / "output.log"
+        spec_path = Path(tmp) / "spec.json"
+        spec_path.write_text(
+            json.dumps(
+                {
+                    "scenario": spec,
+                    "variant": variant,
+                    "size": settings.size,
+                    "iterations": settings.iterations,
+                    "warmup": settings.warmup,
+                    "window": settings.window,
+                    "frames": settings.frames,
+                    "top": settings.top,
+                    "events": str(events_path),
+                }
+            )
+        )
+        started = time.perf_counter()
+        events: list[dict[str, Any]] = []
+        offset = 0
+        env = dict(os.environ, PYTHONHASHSEED="0", PYTHONUNBUFFERED="1")
+        with open(output_path, "wb") as output:
+            child = subprocess.Popen(
+                [sys.executable, "-m", "memleak_cli.worker", str(spec_path)],
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=env,
+            )
+            try:
+                while True:
+                    code = child.poll()
+                    new, offset = _read_events(events_path, offset)
+                    events.extend(new)
+                    if progress is not None:
+                        for event in new:
+                            if event["event"] == "sample":
+                                progress(build_dataclass(Sample, event["sample"]))
+                    if code is not None:
+                        break
+                    time.sleep(0.05)
+            finally:
+                if child.poll() is None:
+                    child.kill()
+                    child.wait()
+        new, offset = _read_events(events_path, offset)
+        events.extend(new)
+        output_tail = output_path.read_text(errors="replace")[-_OUTPUT_TAIL:]
+    return build_result(declared.name, declared.expect, declared.fix_source(), declared.summary, events, child.returncode, time.perf_counter() - started, output_tail, settings)
+
+
+def build_result(variant: str, expect: str, fix_source: str | None, summary: str, events: list[dict[str, Any]], exit_code: int, seconds: float, output_tail: str, settings: RunSettings) -> VariantResult:
+    """Assemble and judge a :class:`VariantResult` from a worker's events."""
+    result = VariantResult(
+        variant=variant, expect=expect, verdict="ERROR", reason="", fix_source=fix_source, summary=summary,
+        seconds=seconds, exit_code=exit_code, output_tail=output_tail,
+    )
+    done = False
+    for event in events:
+        kind = event.get("event")
+        if kind == "sample":
+            result.samples.append(build_dataclass(Sample, event["sample"]))
+        elif kind == "types":
+            measured_count = sum(1 for s in result.samples if s.phase == "measure")
+            result.type_growth = type_growth(event["before"], event["after"], measured_count, settings.top)
+        elif kind == "attribution":
+            attribution = build_dataclass(Attribution, event["attribution"])
+            attribution.sites = [build_dataclass(AllocationSite, s) for s in attribution.sites]
+            attribution.retained = [build_dataclass(RetainedObject, r) for r in attribution.retained]
+            result.attribution = attribution
+        elif kind == "error":
+            result.error = event.get("traceback") or event.get("message")
+            result.reason = f"scenario raised {event.get('message', 'an exception')}"
+        elif kind == "done":
+            done = True
+    try:
+        result.trends = trends(result.samples, settings.thresholds)
+    except ValueError:
+        result.trends = []  # too few samples before a crash: the samples are still reported
+    if done and exit_code == 0:
+        result.verdict, result.reason = judge(result.trends, result.attribution, settings.thresholds)
+    elif not result.reason:
+        result.reason = f"the measuring process {_exit_text(exit_code)} after {len(result.samples)} samples"
+        result.error = result.error or result.reason + ("\n" + output_tail if output_tail else "")
+    return result

@@ -1,0 +1,122 @@
+"""The measuring process: runs one variant of one scenario and streams what it measures.
+
+Started by :mod:`memleak_cli.runner` as ``python -m memleak_cli.worker SPEC.json``, so each
+variant has a fresh interpreter and its own heap. Every measurement is written at once as one
+JSON line to the events file named in the spec, so a crash, a kill or an interrupt loses nothing
+that was already measured.
+
+Order of work: a baseline sample; warm-up iterations; measured iterations (cheap samples only;
+objgraph type counts at both ends); then the attribution window: one priming iteration and
+``window`` more, traced by tracemalloc with ``frames`` frames (when > 0), with the heap marked
+after the priming one to find what the window retained.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+import time
+import traceback
+from typing import IO, Any
+
+
+class EventWriter:
+    """Writes one JSON object per line and flushes it, so the parent sees it at once."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self._stream = stream
+
+    def emit(self, event: str, **data: Any) -> None:
+        """Write ``{"event": event, **data}`` as one line."""
+        self._stream.write(json.dumps({"event": event, **data}, default=str) + "\n")
+        self._stream.flush()
+
+
+def _run(spec: dict[str, Any], events: EventWriter) -> None:
+    from memleak_cli.discovery import load_scenario
+    from memleak_cli.probes.cheap import take_sample
+    from memleak_cli.probes.typecounts import type_counts
+
+    scenario = load_scenario(spec["scenario"])
+    variant = scenario.variant(spec["variant"])
+    iterate = variant.factory(scenario.sizes[spec["size"]])
+    warmup, iterations, window = spec["warmup"], spec["iterations"], spec["window"]
+
+    def one(index: int, phase: str) -> None:
+        started = time.perf_counter()
+        iterate()
+        seconds = time.perf_counter() - started
+        events.emit("sample", sample=dataclasses.asdict(take_sample(index, phase, seconds)))
+
+    events.emit("sample", sample=dataclasses.asdict(take_sample(-1, "baseline", 0.0)))
+    for index in range(warmup):
+        one(index, "warmup")
+    types_before = type_counts()
+    for index in range(warmup, iterations):
+        one(index, "measure")
+    types_after = type_counts()
+    events.emit("types", before=types_before, after=types_after)
+    del types_before, types_after
+    if window > 0:
+        _attribution_window(spec, events, one, iterations)
+    events.emit("done")
+
+
+def _attribution_window(spec: dict[str, Any], events: EventWriter, one: Any, start: int) -> None:
+    import tracemalloc
+
+    from memleak_cli.probes.allocations import diff_sites, prepare, take_snapshot
+    from memleak_cli.probes.retained import find_retained, mark_heap
+
+    window, frames, top = spec["window"], spec["frames"], spec["top"]
+    started = time.perf_counter()
+    prepare()
+    if frames > 0:
+        tracemalloc.start(frames)
+    # One priming iteration under tracing, so that memory it makes and the window frees is
+    # traced too and the diff shows net growth, not just everything allocated in the window.
+    one(start, "window")
+    mark = mark_heap()
+    first = take_snapshot() if frames > 0 else None
+    for index in range(start + 1, start + 1 + window):
+        one(index, "window")
+    last = take_snapshot() if frames > 0 else None
+    retained, retained_bytes, roots = find_retained(mark, top=top)
+    tracemalloc.stop()
+    del mark
+    growth, sites = diff_sites(first, last, top) if first is not None and last is not None else (None, [])
+    events.emit(
+        "attribution",
+        attribution={
+            "window_iterations": window,
+            "frames": frames,
+            "traced": frames > 0,
+            "traced_growth_bytes": growth,
+            "traced_growth_per_iteration": None if growth is None else growth / window,
+            "sites": [dataclasses.asdict(s) for s in sites],
+            "retained": [dataclasses.asdict(r) for r in retained],
+            "retained_bytes": retained_bytes,
+            "retained_roots": roots,
+            "seconds": time.perf_counter() - started,
+        },
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: ``python -m memleak_cli.worker SPEC.json``. Returns 0, or 3 when the scenario raised."""
+    args = sys.argv[1:] if argv is None else argv
+    with open(args[0], encoding="utf-8") as handle:
+        spec = json.load(handle)
+    with open(spec["events"], "a", encoding="utf-8") as stream:
+        events = EventWriter(stream)
+        try:
+            _run(spec, events)
+        except BaseException as exc:  # report every failure, KeyboardInterrupt included
+            events.emit("error", message=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc())
+            return 3
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
