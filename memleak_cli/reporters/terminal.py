@@ -1,0 +1,174 @@
+"""The rich terminal report: verdicts side by side, then the evidence for each variant."""
+
+from __future__ import annotations
+
+from typing import IO
+
+from rich.console import Console
+from rich.panel import Panel
+from rich.syntax import Syntax
+from rich.table import Table
+from rich.text import Text
+
+from memleak_cli.report.model import MetricTrend, RunReport, ScenarioResult, VariantResult
+from memleak_cli.units import format_bytes, format_count
+
+VERDICT_STYLE = {"LEAK": "bold red", "RETAINS": "bold yellow", "CLEAN": "bold green", "ERROR": "bold magenta"}
+METRIC_LABEL = {
+    "gc_objects": "gc objects",
+    "py_blocks": "Python heap blocks",
+    "heap_bytes": "C heap in use",
+    "uss_bytes": "USS",
+    "rss_bytes": "RSS",
+    "tree_uss_bytes": "USS, process tree",
+    "tree_rss_bytes": "RSS, process tree",
+    "fds": "open file descriptors",
+    "threads": "threads",
+}
+
+
+def short_path(location: str) -> str:
+    """A ``file:line`` made short: site-packages and the standard library prefix dropped,
+    paths under the current folder made relative."""
+    import os
+    import sysconfig
+
+    for prefix in (sysconfig.get_paths()["purelib"], sysconfig.get_paths()["stdlib"], os.getcwd()):
+        if prefix and location.startswith(prefix + os.sep):
+            return location[len(prefix) + 1 :]
+    return location
+
+
+def verdict_text(verdict: str) -> Text:
+    """The verdict word in its colour."""
+    return Text(verdict, style=VERDICT_STYLE.get(verdict, ""))
+
+
+def _amount(value: float, unit: str, *, signed: bool = True) -> str:
+    return format_bytes(value, signed=signed) if unit == "bytes" else format_count(value, signed=signed)
+
+
+def _growth_cell(trend: MetricTrend | None) -> Text:
+    if trend is None:
+        return Text("n/a", style="dim")
+    text = f"{_amount(trend.slope, trend.unit)}/it [{_amount(trend.slope_low, trend.unit)}, {_amount(trend.slope_high, trend.unit)}]"
+    return Text(text, style="red" if trend.leaking else "")
+
+
+def _held_cell(result: VariantResult, metric: str) -> str:
+    baseline = next((s for s in result.samples if s.phase == "baseline"), None)
+    last = [s for s in result.samples if s.phase == "measure"]
+    if baseline is None or not last or getattr(baseline, metric) is None or getattr(last[-1], metric) is None:
+        return "n/a"
+    unit = "bytes" if metric.endswith("_bytes") else "count"
+    return _amount(getattr(last[-1], metric) - getattr(baseline, metric), unit)
+
+
+def summary_line(scenario: ScenarioResult) -> str:
+    """One sentence a reader understands in five seconds."""
+    parts = []
+    for result in scenario.variants:
+        if result.verdict == "LEAK":
+            lead = next(t for t in result.trends if t.leaking)
+            parts.append(f"{result.variant} grows {_amount(lead.slope, lead.unit)} {'' if lead.unit == 'bytes' else lead.unit + ' '}per iteration ({METRIC_LABEL.get(lead.metric, lead.metric)})")
+        elif result.verdict == "RETAINS" and result.attribution:
+            holder = f", held by {result.attribution.retained[0].path}" if result.attribution.retained else ""
+            parts.append(f"{result.variant} retains {format_bytes(result.attribution.retained_bytes)}{holder}")
+        elif result.verdict == "CLEAN":
+            parts.append(f"{result.variant} is flat")
+        else:
+            parts.append(f"{result.variant} crashed")
+    if len(scenario.variants) > 1 and scenario.fix_effective is not None:
+        parts.append("the fix works" if scenario.fix_effective else "the fix does not work")
+    return "; ".join(parts) + "."
+
+
+class TerminalReporter:
+    """Renders a :class:`RunReport` with rich, to any stream (tests pass a StringIO)."""
+
+    def __init__(self, *, width: int | None = None, color: bool | None = None, verbose: bool = True) -> None:
+        self.width = width
+        self.color = color
+        self.verbose = verbose
+
+    def render(self, report: RunReport, file: IO[str]) -> None:
+        """Write the report to *file*."""
+        console = Console(file=file, width=self.width, force_terminal=self.color, no_color=self.color is False, highlight=False)
+        for scenario in report.scenarios:
+            self.render_scenario(console, scenario, report)
+
+    def render_scenario(self, console: Console, scenario: ScenarioResult, report: RunReport) -> None:
+        """The side-by-side table, then each variant's evidence."""
+        settings = report.settings
+        console.rule(f"[bold]{scenario.name}[/] — finding {scenario.finding}: {scenario.description}", style="cyan")
+        console.print(
+            f"size {scenario.size}, {settings.get('iterations')} iterations ({settings.get('warmup')} warm-up), "
+            f"attribution window {settings.get('window')} (+1 priming) with tracemalloc frames={settings.get('frames')}",
+            style="dim",
+        )
+        table = Table(title="Growth per iteration after warm-up (Theil–Sen slope, 95% interval) and held since baseline", title_justify="left")
+        table.add_column("metric")
+        for result in scenario.variants:
+            table.add_column(f"{result.variant}: growth/iteration")
+            table.add_column("held", justify="right")
+        verdict_row: list[Text | str] = [Text("verdict", style="bold")]
+        for result in scenario.variants:
+            verdict_row += [verdict_text(result.verdict), f"expected {result.expect}"]
+        table.add_row(*verdict_row)
+        for metric, label in METRIC_LABEL.items():
+            cells = [(_growth_cell(r.trend(metric)), _held_cell(r, metric)) for r in scenario.variants]
+            if all(r.trend(metric) is None for r in scenario.variants):
+                continue
+            table.add_row(label, *[c for pair in cells for c in pair])
+        retained_row: list[Text | str] = ["retained after the work (pympler)"]
+        traced_row: list[Text | str] = ["Python heap, window (tracemalloc)"]
+        for result in scenario.variants:
+            a = result.attribution
+            retained_row += [format_bytes(a.retained_bytes) if a else "n/a", f"{a.retained_roots} roots" if a else ""]
+            traced_row += [f"{format_bytes(a.traced_growth_per_iteration, signed=True)}/it" if a and a.traced else "off", ""]
+        table.add_row(*retained_row)
+        table.add_row(*traced_row)
+        console.print(table)
+        for result in scenario.variants:
+            self.render_variant(console, result)
+        console.print(Panel(Text(summary_line(scenario)), title="summary", border_style="cyan"))
+
+    def render_variant(self, console: Console, result: VariantResult) -> None:
+        """Verdict, reason, allocation sites, type growth, retained objects and the fix source."""
+        title = Text.assemble((result.variant, "bold"), " → ", verdict_text(result.verdict), f"  ({result.seconds:.1f} s)")
+        console.print(title)
+        console.print(Text(result.reason), style="dim")
+        if result.error:
+            console.print(Panel(Text(result.error[-3000:]), title="scenario error", border_style="magenta"))
+        a = result.attribution
+        if a and a.sites and self.verbose:
+            sites = Table(title=f"{result.variant}: allocation sites that grew over the window ({a.window_iterations} iterations)", title_justify="left")
+            sites.add_column("size growth", justify="right")
+            sites.add_column("blocks", justify="right")
+            sites.add_column("allocated at")
+            sites.add_column("first frame in your code")
+            for site in a.sites:
+                sites.add_row(format_bytes(site.size_diff_bytes, signed=True), f"{site.count_diff:+d}", Text(short_path(site.site)), Text(short_path(site.first_own_frame) if site.first_own_frame else "-"))
+            console.print(sites)
+        if result.type_growth and self.verbose:
+            types = Table(title=f"{result.variant}: types whose instance count grew (objgraph)", title_justify="left")
+            types.add_column("type")
+            types.add_column("before", justify="right")
+            types.add_column("after", justify="right")
+            types.add_column("per iteration", justify="right")
+            for row in result.type_growth:
+                types.add_row(Text(row.type_name), str(row.before), str(row.after), f"{row.per_iteration:+.2f}")
+            console.print(types)
+        if a and a.retained:
+            held = Table(title=f"{result.variant}: retained objects and who holds them (reference chains)", title_justify="left")
+            held.add_column("size", justify="right")
+            held.add_column("type")
+            held.add_column("reference chain")
+            for obj in a.retained:
+                held.add_row(format_bytes(obj.size_bytes), Text(obj.type_name), Text(obj.path))
+            console.print(held)
+        if result.fix_source and self.verbose:
+            console.print(Panel(Syntax(result.fix_source, "python", theme="ansi_dark", word_wrap=True), title=f"{result.variant}: the fix applied", border_style="green"))
+        console.print()
+
+
