@@ -39,12 +39,27 @@ def builtin_scenarios() -> dict[str, Scenario]:
     return found
 
 
+def _from_module(spec: str) -> Scenario:
+    module_name, _, attribute = spec.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise UsageError(f"cannot import {module_name!r} for scenario {spec!r}: {exc}") from exc
+    scenario = getattr(module, attribute, None)
+    if not isinstance(scenario, Scenario):
+        raise UsageError(f"{spec!r} is not a memleak Scenario: define {attribute} = Scenario(...) in {module_name}")
+    return scenario
+
+
 def load_scenario(spec: str) -> Scenario:
-    """Resolve *spec* (a built-in scenario name) to a :class:`Scenario`.
+    """Resolve *spec* — a built-in scenario name or ``package.module:NAME`` — to a :class:`Scenario`.
 
     Raises:
-        UsageError: no scenario has that name; the message names close matches.
+        UsageError: no scenario has that name (the message names close matches), or the
+            module cannot be imported or holds no Scenario under that name.
     """
+    if ":" in spec:
+        return _from_module(spec)
     known = builtin_scenarios()
     if spec in known:
         return known[spec]

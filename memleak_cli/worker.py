@@ -8,7 +8,8 @@ that was already measured.
 Order of work: a baseline sample; warm-up iterations; measured iterations (cheap samples only;
 objgraph type counts at both ends); then the attribution window: one priming iteration and
 ``window`` more, traced by tracemalloc with ``frames`` frames (when > 0), with the heap marked
-after the priming one to find what the window retained.
+after the priming one to find what the window retained. The window takes one sample, at its
+end (its ``seconds`` is the mean iteration time in the window).
 """
 
 from __future__ import annotations
@@ -43,11 +44,13 @@ def _run(spec: dict[str, Any], events: EventWriter) -> None:
     iterate = variant.factory(scenario.sizes[spec["size"]])
     warmup, iterations, window = spec["warmup"], spec["iterations"], spec["window"]
 
+    def one_sample(index: int, phase: str, seconds: float) -> None:
+        events.emit("sample", sample=dataclasses.asdict(take_sample(index, phase, seconds)))
+
     def one(index: int, phase: str) -> None:
         started = time.perf_counter()
         iterate()
-        seconds = time.perf_counter() - started
-        events.emit("sample", sample=dataclasses.asdict(take_sample(index, phase, seconds)))
+        one_sample(index, phase, time.perf_counter() - started)
 
     events.emit("sample", sample=dataclasses.asdict(take_sample(-1, "baseline", 0.0)))
     for index in range(warmup):
@@ -59,11 +62,12 @@ def _run(spec: dict[str, Any], events: EventWriter) -> None:
     events.emit("types", before=types_before, after=types_after)
     del types_before, types_after
     if window > 0:
-        _attribution_window(spec, events, one, iterations)
+        _attribution_window(spec, events, iterate, one_sample, iterations)
     events.emit("done")
 
 
-def _attribution_window(spec: dict[str, Any], events: EventWriter, one: Any, start: int) -> None:
+def _attribution_window(spec: dict[str, Any], events: EventWriter, iterate: Any, one_sample: Any, start: int) -> None:
+    import gc
     import tracemalloc
 
     from memleak_cli.probes.allocations import diff_sites, prepare, take_snapshot
@@ -76,15 +80,22 @@ def _attribution_window(spec: dict[str, Any], events: EventWriter, one: Any, sta
         tracemalloc.start(frames)
     # One priming iteration under tracing, so that memory it makes and the window frees is
     # traced too and the diff shows net growth, not just everything allocated in the window.
-    one(start, "window")
+    iterate()
+    gc.collect()
     mark = mark_heap()
     first = take_snapshot() if frames > 0 else None
-    for index in range(start + 1, start + 1 + window):
-        one(index, "window")
+    # No samples inside the window: psutil and the event writer would show up in the diff.
+    seconds = [0.0] * window
+    for index in range(window):
+        began = time.perf_counter()
+        iterate()
+        seconds[index] = time.perf_counter() - began
+        gc.collect()
     last = take_snapshot() if frames > 0 else None
     retained, retained_bytes, roots = find_retained(mark, top=top)
     tracemalloc.stop()
     del mark
+    one_sample(start + window, "window", sum(seconds) / max(window, 1))
     growth, sites = diff_sites(first, last, top) if first is not None and last is not None else (None, [])
     events.emit(
         "attribution",

@@ -26,7 +26,7 @@ class Thresholds:
         vote: share of post-warm-up deltas that must be positive (consistency vote).
     """
 
-    heap_bytes: float = 64 * KiB
+    heap_bytes: float = 2 * KiB
     rss_bytes: float = 512 * KiB
     gc_objects: float = 1.0
     py_blocks: float = 64.0

@@ -3,9 +3,9 @@
 The slope is Theil–Sen (``scipy.stats.theilslopes``): the median of all pairwise slopes, which
 one garbage-collector hiccup or allocator spike cannot drag. A metric leaks when
 
-* the slope is above its threshold and the lower end of its 95 % confidence interval is above
+* the slope is at or above its threshold and the lower end of its 95 % confidence interval is above
   zero (the growth is real, not noise),
-* the slope over the second half alone is above the threshold too (growth is sustained; a
+* the slope over the second half alone reaches the threshold too (growth is sustained; a
   cache that fills and then plateaus slows down and fails this), and
 * at least ``vote`` of the consecutive deltas are positive (CPython's ``-R`` leak hunter asks
   that every delta be positive; a share tolerates a collector cycle landing in between).
@@ -72,9 +72,9 @@ def fit_trend(metric: str, unit: str, values: Sequence[float], threshold: float,
         )
     else:
         checks = {
-            f"slope {_fmt(slope, unit)}/iteration > threshold {_fmt(threshold, unit)}": slope > threshold,
+            f"slope {_fmt(slope, unit)}/iteration >= threshold {_fmt(threshold, unit)}": slope >= threshold,
             "95% interval above zero": low > 0,
-            f"sustained (second half {_fmt(late_slope, unit)}/iteration)": late_slope > threshold,
+            f"sustained (second half {_fmt(late_slope, unit)}/iteration)": late_slope >= threshold,
             f"{positive}/{len(deltas)} deltas positive (vote needs {vote:.0%})": positive >= vote * len(deltas),
         }
         leaking = all(checks.values())

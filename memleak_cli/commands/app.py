@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
-import sys
+from typing import Any
 
 import typer
+from typer.core import TyperGroup
 
 from memleak_cli.commands import list_cmd, run
 from memleak_cli.errors import MemleakError
 
+
+class _MemleakGroup(TyperGroup):
+    """Catches every :class:`MemleakError` in one place: one ``error:`` line and its exit code."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except MemleakError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(exc.exit_code) from None
+
+
 app = typer.Typer(
+    cls=_MemleakGroup,
     name="memleak",
     help="Find and explain memory leaks in Python ML services: leaky vs fixed, growth per "
     "iteration, allocation sites and reference chains.",
@@ -22,20 +36,5 @@ app.command("list", help=list_cmd.__doc__)(list_cmd.list_scenarios)
 
 
 def main() -> None:
-    """Console-script entry point: every MemleakError becomes one ``error:`` line and its exit code."""
-    try:
-        app(standalone_mode=False)
-    except MemleakError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        sys.exit(exc.exit_code)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except typer.Abort:
-        typer.echo("aborted", err=True)
-        sys.exit(130)
-    except KeyboardInterrupt:
-        typer.echo("interrupted", err=True)
-        sys.exit(130)
-    except __import__("click").ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
+    """Console-script entry point (``memleak``)."""
+    app(prog_name="memleak")

@@ -101,9 +101,10 @@ def run(
         size=base.size if size is None else size,
         thresholds=thresholds,
     ).validate()
-    chosen = list(builtin_scenarios().values()) if all_ else [load_scenario(scenario or "")]
-    plan = [(s, choose_variants(s, variant)) for s in chosen]
-    out_path = json_path or default_json_path("all" if all_ else chosen[0].name)
+    # the spec string, not the scenario's name, is what the child process resolves again
+    chosen = list(builtin_scenarios().items()) if all_ else [(scenario or "", load_scenario(scenario or ""))]
+    plan = [(spec, s, choose_variants(s, variant)) for spec, s in chosen]
+    out_path = json_path or default_json_path("all" if all_ else chosen[0][1].name)
     check_writable(out_path)  # before any work: a run must not end in a report it cannot write
 
     report = engine.new_report(["memleak", *sys.argv[1:]], settings)
@@ -118,8 +119,8 @@ def run(
             if getattr(sample, "phase", "") != "baseline":
                 progress.advance(task)
 
-        for scenario_obj, variants in plan:
-            report.scenarios.append(engine.run_scenario(scenario_obj, scenario_obj.name, variants, settings, on_variant=on_variant, on_sample=on_sample))
+        for spec, scenario_obj, variants in plan:
+            report.scenarios.append(engine.run_scenario(scenario_obj, spec, variants, settings, on_variant=on_variant, on_sample=on_sample))
     write_report(report, out_path)
     TerminalReporter(verbose=not quiet).render(report, sys.stdout)
     typer.echo(f"JSON report: {out_path}")

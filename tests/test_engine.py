@@ -1,0 +1,74 @@
+"""The engine end to end on tiny synthetic scenarios with known growth, in real child processes."""
+
+from __future__ import annotations
+
+import pytest
+
+from memleak_cli.discovery import load_scenario
+from memleak_cli.runner import run_variant
+from memleak_cli.settings import RunSettings
+from tests.synthetic_scenarios import PAYLOAD_BYTES
+
+SETTINGS = RunSettings(iterations=12, warmup=2, window=3, frames=3, size="small")
+
+
+def run(name: str, settings: RunSettings = SETTINGS):
+    spec = f"tests.synthetic_scenarios:{name}"
+    return run_variant(load_scenario(spec), spec, "leaky", settings)
+
+
+def test_growing_scenario_leaks_by_its_known_size():
+    result = run("GROWING")
+    assert result.verdict == "LEAK", result.reason
+    objects = result.trend("gc_objects")
+    assert objects is not None and objects.leaking
+    assert objects.slope == pytest.approx(1.0, abs=0.01)  # one list per iteration
+    blocks = result.trend("py_blocks")
+    assert blocks is not None and blocks.slope == pytest.approx(4.0, abs=1.0)
+    # the 4097-byte buffer goes to malloc, so the C heap sees it; so does the module-level list's
+    # pointer array once it passes 512 bytes (realloc'd with over-allocation): within 512 above
+    heap = result.trend("heap_bytes")
+    assert heap is not None and PAYLOAD_BYTES <= heap.slope <= PAYLOAD_BYTES + 512
+    traced = result.attribution.traced_growth_per_iteration
+    # a 4096-byte bytearray buffer plus the list and bytearray objects: within 1 KiB above
+    assert PAYLOAD_BYTES <= traced <= PAYLOAD_BYTES + 1024
+    top = result.attribution.sites[0]
+    assert top.size_diff_bytes >= 3 * PAYLOAD_BYTES
+    assert top.first_own_frame is not None and top.first_own_frame.endswith("synthetic_scenarios.py:31")
+    paths = [o.path for o in result.attribution.retained]
+    assert any(p.startswith("tests.synthetic_scenarios.kept[") for p in paths), paths
+
+
+def test_flat_twin_is_clean():
+    result = run("FLAT")
+    assert result.verdict == "CLEAN", result.reason
+    assert result.attribution.retained_bytes < SETTINGS.thresholds.retained_bytes
+    assert abs(result.attribution.traced_growth_per_iteration) < 512
+
+
+def test_latest_result_kept_is_retention_not_a_leak():
+    result = run("LATEST")
+    assert result.verdict == "RETAINS", result.reason
+    assert result.attribution.retained_bytes >= 64 * 1024
+    assert result.attribution.retained[0].path == "tests.synthetic_scenarios.holder.latest"
+
+
+def test_every_sample_is_kept_and_phases_are_labelled():
+    result = run("FLAT")
+    phases = [s.phase for s in result.samples]
+    assert phases == ["baseline"] + ["warmup"] * 2 + ["measure"] * 10 + ["window"]
+    assert [s.iteration for s in result.samples] == [*range(-1, 12), 15]
+
+
+def test_crashing_scenario_is_reported_with_its_traceback_and_samples():
+    result = run("CRASHING")
+    assert result.verdict == "ERROR"
+    assert "boom on the third iteration" in result.error
+    assert "RuntimeError" in result.reason
+    assert len(result.samples) == 3  # baseline + the two iterations before the crash
+
+
+def test_frames_zero_turns_tracemalloc_off_but_still_finds_retained_objects():
+    result = run("LATEST", RunSettings(iterations=8, warmup=2, window=2, frames=0))
+    assert result.attribution.traced is False and result.attribution.sites == []
+    assert result.verdict == "RETAINS"
