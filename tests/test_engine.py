@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from memleak_cli.discovery import load_scenario
 from memleak_cli.runner import run_variant
 from memleak_cli.settings import RunSettings
+from tests import synthetic_scenarios
 from tests.synthetic_scenarios import PAYLOAD_BYTES
 
 SETTINGS = RunSettings(iterations=12, warmup=2, window=3, frames=3, size="small")
@@ -34,7 +37,9 @@ def test_growing_scenario_leaks_by_its_known_size():
     assert PAYLOAD_BYTES <= traced <= PAYLOAD_BYTES + 1024
     top = result.attribution.sites[0]
     assert top.size_diff_bytes >= 3 * PAYLOAD_BYTES
-    assert top.first_own_frame is not None and top.first_own_frame.endswith("synthetic_scenarios.py:31")
+    source = Path(synthetic_scenarios.__file__).read_text().splitlines()
+    append_line = next(i for i, line in enumerate(source, 1) if "kept.append(" in line)
+    assert top.first_own_frame == f"{synthetic_scenarios.__file__}:{append_line}"
     paths = [o.path for o in result.attribution.retained]
     assert any(p.startswith("tests.synthetic_scenarios.kept[") for p in paths), paths
 
