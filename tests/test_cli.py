@@ -1,0 +1,94 @@
+"""The CLI: output, exit codes and every bad-input case, through typer's runner."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from memleak_cli.commands.app import app
+
+runner = CliRunner()
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def invoke(*args: str):
+    return runner.invoke(app, list(args))
+
+
+def test_list_shows_the_optuna_scenario_with_its_finding():
+    result = invoke("list")
+    assert result.exit_code == 0
+    assert "optuna" in result.output and "OptunaOptimizer" in result.output
+
+
+def test_unknown_scenario_names_close_matches_and_exits_2():
+    result = invoke("run", "optuan")
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines()[-1] == (
+        "error: unknown scenario 'optuan'. Did you mean optuna? Run 'memleak list' to see them all."
+    )
+
+
+def test_too_few_iterations_is_a_clear_error():
+    result = invoke("run", "optuna", "--iterations", "4")
+    assert result.exit_code == 2
+    assert "error: --iterations 4 is too few for a trend: use at least 5" in result.output
+
+
+def test_unwritable_report_path_fails_before_any_work(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    result = invoke("run", "optuna", "--json", str(blocker / "sub" / "r.json"))
+    assert result.exit_code == 2
+    assert result.output.startswith("error: cannot ")
+    assert "Traceback" not in result.output
+
+
+def test_bad_threshold_size_is_a_one_line_error():
+    result = invoke("run", "optuna", "--threshold", "4XB")
+    assert result.exit_code == 2
+    assert result.output.strip() == "error: --threshold: unknown size unit 'XB' in '4XB': use B, kB, MB, GB, KiB, MiB or GiB"
+
+
+def test_scenario_and_all_together_is_an_error():
+    result = invoke("run", "optuna", "--all")
+    assert result.exit_code == 2
+    assert "error: name one scenario" in result.output
+
+
+def test_a_run_prints_the_verdict_and_writes_the_json_report(tmp_path):
+    out = tmp_path / "run.json"
+    result = invoke("run", "tests.synthetic_scenarios:GROWING", "--iterations", "8", "--window", "2", "--json", str(out))
+    assert result.exit_code == 0, result.output
+    assert "LEAK" in result.output and "per iteration" in result.output
+    data = json.loads(out.read_text())
+    variant = data["scenarios"][0]["variants"][0]
+    assert variant["verdict"] == "LEAK" and len(variant["samples"]) == 1 + 8 + 1
+
+
+def test_fail_on_leak_exits_1_when_a_clean_variant_leaks(tmp_path):
+    # GROWING's variant expects LEAK, so it passes; FLAT expects CLEAN and is clean
+    ok = invoke("run", "tests.synthetic_scenarios:FLAT", "-n", "8", "--window", "1", "--fail-on-leak", "--json", str(tmp_path / "a.json"))
+    assert ok.exit_code == 0, ok.output
+    bad = invoke("run", "tests.synthetic_scenarios:LEAKS_BUT_EXPECTED_CLEAN", "-n", "8", "--window", "1", "--fail-on-leak", "--json", str(tmp_path / "b.json"))
+    assert bad.exit_code == 1, bad.output
+    assert "expected CLEAN, got LEAK" in bad.output
+
+
+def test_crashing_scenario_exits_3_and_keeps_its_report(tmp_path):
+    out = tmp_path / "crash.json"
+    result = invoke("run", "tests.synthetic_scenarios:CRASHING", "-n", "8", "--json", str(out))
+    assert result.exit_code == 3
+    assert "boom on the third iteration" in result.output
+    assert json.loads(out.read_text())["scenarios"][0]["variants"][0]["verdict"] == "ERROR"
+
+
+def test_every_command_has_help_and_is_in_the_readme():
+    readme = README.read_text()
+    for name, command in ((c.name, c) for c in app.registered_commands):
+        assert command.help, f"{name} has no help text"
+        assert re.search(rf"memleak {name}\b", readme), f"memleak {name} is not in the README"
