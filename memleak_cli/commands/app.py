@@ -2,12 +2,34 @@
 
 from __future__ import annotations
 
+import functools
 import sys
+from collections.abc import Callable
+from typing import Any
 
 import typer
 
-from memleak_cli.commands import list_cmd, run
+from memleak_cli.commands import list_cmd, report, run
 from memleak_cli.errors import MemleakError
+
+
+def one_line_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap a command so a MemleakError prints one ``error:`` line and exits with its code.
+
+    Done per command (not only in :func:`main`) so the app behaves the same when driven by
+    ``typer.testing.CliRunner`` or embedded, with no traceback either way.
+    """
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except MemleakError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(exc.exit_code) from exc
+
+    return wrapper
+
 
 app = typer.Typer(
     name="memleak",
@@ -17,14 +39,15 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-app.command("run", help=run.__doc__)(run.run)
-app.command("list", help=list_cmd.__doc__)(list_cmd.list_scenarios)
+app.command("run", help=run.__doc__)(one_line_errors(run.run))
+app.command("list", help=list_cmd.__doc__)(one_line_errors(list_cmd.list_scenarios))
+app.command("report", help=report.__doc__)(one_line_errors(report.report))
 
 
 def main() -> None:
     """Console-script entry point: every MemleakError becomes one ``error:`` line and its exit code."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # a typer.Exit inside a command comes back as its code
     except MemleakError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)
@@ -36,6 +59,17 @@ def main() -> None:
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         sys.exit(130)
-    except __import__("click").ClickException as exc:
+    except _click_exception() as exc:
         exc.show()
         sys.exit(exc.exit_code)
+    if isinstance(code, int) and code:
+        sys.exit(code)
+
+
+def _click_exception() -> type[Exception]:
+    """The ClickException class typer raises: its vendored click (typer >= 0.2x) or click itself."""
+    try:
+        from typer._click import ClickException
+    except ImportError:  # older typer depends on click
+        from click import ClickException
+    return ClickException
