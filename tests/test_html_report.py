@@ -23,7 +23,6 @@ from memleak_cli.report.model import (
     SCHEMA_VERSION,
     AllocationSite,
     Attribution,
-    MetricTrend,
     RetainedObject,
     RunReport,
     Sample,
