@@ -120,16 +120,17 @@ def main(argv: list[str] | None = None) -> int:
         url = page.as_uri()
         dumped = chromium(args.chromium, Path(tmp) / "profile", "--enable-logging=stderr", "--v=0", "--dump-dom", url)
         result = check_dom(dumped.stdout, dumped.stderr)
+        problems: list[str] = result["problems"]  # type: ignore[assignment]
         if dumped.returncode != 0:
-            result["problems"].insert(0, f"chromium --dump-dom exited {dumped.returncode}")
+            problems.insert(0, f"chromium --dump-dom exited {dumped.returncode}")
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.unlink(missing_ok=True)
         shot = chromium(args.chromium, Path(tmp) / "profile", f"--screenshot={args.out.resolve()}", f"--window-size={args.window_size}", url)
         if shot.returncode != 0 or not args.out.is_file() or args.out.stat().st_size == 0:
-            result["problems"].append(f"no screenshot written (chromium exited {shot.returncode})")
+            problems.append(f"no screenshot written (chromium exited {shot.returncode})")
     result["screenshot"] = str(args.out)
     print(json.dumps(result))
-    return 1 if result["problems"] else 0
+    return 1 if problems else 0
 
 
 if __name__ == "__main__":

@@ -334,6 +334,17 @@ def test_run_checks_the_html_path_before_any_work(tmp_path: Path) -> None:
     assert not json_path.exists()
 
 
+@pytest.mark.slow
+def test_run_writes_the_page_of_the_report_it_measured(tmp_path: Path) -> None:
+    json_path, html_path = tmp_path / "run.json", tmp_path / "pages" / "run.html"
+    result = invoke("run", "optuna", "--size", "small", "-n", "5", "--window", "1", "--variant", "leaky", "--json", str(json_path), "--html", str(html_path))
+    assert result.exit_code == 0, result.output
+    assert f"HTML report: {html_path}" in result.stdout
+    page = html_path.read_text(encoding="utf-8")
+    assert embedded_data(page) == json.loads(json_path.read_text(encoding="utf-8"))
+    assert page.count('<svg class="chart chart-trend"') >= 5  # RSS, USS, C heap, blocks, objects (+ traced)
+
+
 def test_console_script_keeps_the_exit_code(tmp_path: Path) -> None:
     """``python -m memleak_cli`` (main()) exits 2 with one line, like the app under CliRunner."""
     proc = subprocess.run([sys.executable, "-m", "memleak_cli", "report", str(tmp_path / "nope.json")], capture_output=True, text=True, cwd=ROOT, check=False)
@@ -345,6 +356,9 @@ def test_terminal_and_html_share_the_summary_line() -> None:
     from memleak_cli.reporters import terminal
 
     assert terminal.summary_line is summary_line
+    out = io.StringIO()
+    terminal.TerminalReporter(width=120, color=False).render(hand_report(), out)
+    assert "leaky grows +300 blocks per iteration" in out.getvalue()
     scenario = hand_report().scenarios[0]
     assert summary_line(scenario).startswith("leaky grows +300 blocks per iteration (Python heap blocks); fixed is flat; other crashed")
 

@@ -60,8 +60,8 @@ def main() -> None:
         typer.echo("interrupted", err=True)
         sys.exit(130)
     except _click_exception() as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
+        exc.show()  # type: ignore[attr-defined]
+        sys.exit(exc.exit_code)  # type: ignore[attr-defined]
     if isinstance(code, int) and code:
         sys.exit(code)
 
@@ -69,7 +69,7 @@ def main() -> None:
 def _click_exception() -> type[Exception]:
     """The ClickException class typer raises: its vendored click (typer >= 0.2x) or click itself."""
     try:
-        from typer._click import ClickException
+        from typer import _click as click_module  # type: ignore[attr-defined]
     except ImportError:  # older typer depends on click
-        from click import ClickException
-    return ClickException
+        import click as click_module  # type: ignore[no-redef]
+    return click_module.ClickException  # type: ignore[no-any-return]

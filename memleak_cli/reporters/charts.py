@@ -109,7 +109,7 @@ def format_value(value: float, unit: str) -> str:
     return f"{value:,.0f}" if abs(value) >= 100 or value == int(value) else f"{value:,.1f}"
 
 
-def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
+def nice_ticks(low: float, high: float, count: int = 6) -> list[float]:
     """About *count* round tick values covering ``[low, high]`` (steps of 1, 2, 2.5 or 5 × 10^k)."""
     if high <= low:
         return [low]
@@ -236,9 +236,9 @@ def build_chart(
         fit = fits[variant.variant]
         segment = None
         fit_title = ""
-        if fit is not None:
+        trend = variant.trend(metric)
+        if fit is not None and trend is not None:
             segment = (px(fit[0]), py(fit[1])[0], px(fit[2]), py(fit[3])[0])
-            trend = variant.trend(metric)
             slope = format_bytes(trend.slope, signed=True) if unit == "bytes" else f"{trend.slope:+,.1f} {unit}"
             fit_title = f"{variant.variant}: Theil–Sen slope {slope} per iteration over iterations {fit[0]}–{fit[2]}"
         path = " ".join(f"{'M' if i == 0 else 'L'}{p.x},{p.y}" for i, p in enumerate(drawn))
@@ -254,7 +254,7 @@ def scenario_charts(variants: Sequence[VariantResult]) -> list[dict[str, Chart]]
     charts = []
     for metric, title, unit in CHART_METRICS:
         trend = build_chart(metric, title, unit, variants, scale="trend")
-        if trend is None:
-            continue
-        charts.append({"trend": trend, "all": build_chart(metric, title, unit, variants, scale="all")})
+        every = build_chart(metric, title, unit, variants, scale="all")
+        if trend is not None and every is not None:
+            charts.append({"trend": trend, "all": every})
     return charts
