@@ -17,7 +17,7 @@ def default_html_path(json_path: Path) -> Path:
 
 def report(
     json_path: Annotated[Path, typer.Argument(metavar="RUN.json", help="A JSON report written by 'memleak run'.", show_default=False)],
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Where to write the HTML page. [default: RUN.html beside the JSON]")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Where to write the HTML page (default: RUN.html beside the JSON).")] = None,
 ) -> None:
     """Redraw the self-contained HTML report from a saved JSON report (one scenario or a whole --all run)."""
     from memleak_cli.reporters.html import write_html
