@@ -33,6 +33,22 @@ def _theil_sen(values: Sequence[float]) -> tuple[float, float, float]:
     return float(result.slope), float(result.low_slope), float(result.high_slope)
 
 
+def theil_sen_intercept(values: Sequence[float], slope: float) -> float:
+    """The intercept of the Theil–Sen line through *values* at x = 0, 1, 2…: ``median(y) - slope * median(x)``.
+
+    The convention of ``scipy.stats.theilslopes`` (its ``intercept``), so a line drawn from a
+    stored slope and this intercept is the fitted one. In the unit of *values*.
+
+    Raises:
+        ValueError: *values* is empty.
+    """
+    from statistics import median
+
+    if not values:
+        raise ValueError("an intercept needs at least one value")
+    return float(median(values)) - slope * float(median(range(len(values))))
+
+
 def _fmt(value: float, unit: str) -> str:
     return format_bytes(value, signed=True) if unit == "bytes" else f"{format_count(value, signed=True)} {unit}"
 
@@ -95,4 +111,5 @@ def fit_trend(metric: str, unit: str, values: Sequence[float], threshold: float,
         last=values[-1],
         leaking=leaking,
         reason=reason,
+        intercept=theil_sen_intercept(values, slope),
     )

@@ -7,12 +7,16 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from memleak_cli.commands import list_cmd, run
+from memleak_cli.commands import list_cmd, report, run
 from memleak_cli.errors import MemleakError
 
 
 class _MemleakGroup(TyperGroup):
-    """Catches every :class:`MemleakError` in one place: one ``error:`` line and its exit code."""
+    """Catches every :class:`MemleakError` in one place: one ``error:`` line and its exit code.
+
+    Done in the group (not only in :func:`main`) so the app behaves the same when driven by
+    ``typer.testing.CliRunner`` or embedded, with no traceback either way.
+    """
 
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -30,11 +34,13 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # help texts say "[default: 20]": not rich markup
 )
 app.command("run", help=run.__doc__)(run.run)
 app.command("list", help=list_cmd.__doc__)(list_cmd.list_scenarios)
+app.command("report", help=report.__doc__)(report.report)
 
 
 def main() -> None:
-    """Console-script entry point (``memleak``)."""
+    """Console-script entry point (``memleak``): standalone mode, so exit codes pass through."""
     app(prog_name="memleak")

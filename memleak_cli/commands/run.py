@@ -75,6 +75,7 @@ def run(
     blocks_threshold: Annotated[Optional[float], typer.Option(help="Python heap blocks per iteration that count as a leak. [default: 64]")] = None,
     retain_threshold: Annotated[Optional[str], typer.Option(help="Retained size after the work above which a flat variant RETAINS. [default: 16KiB]")] = None,
     json_path: Annotated[Optional[Path], typer.Option("--json", help="Where to write the JSON report. [default: reports/memleak-<name>-<time>.json]")] = None,
+    html_path: Annotated[Optional[Path], typer.Option("--html", help="Also write the self-contained HTML report (charts, sites, chains) to this file.")] = None,
     fail_on_leak: Annotated[bool, typer.Option("--fail-on-leak", help="Exit 1 when a variant expected to be clean is not.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the verdict table and summary, no sites, types or fix source.")] = False,
 ) -> None:
@@ -106,6 +107,8 @@ def run(
     plan = [(spec, s, choose_variants(s, variant)) for spec, s in chosen]
     out_path = json_path or default_json_path("all" if all_ else chosen[0][1].name)
     check_writable(out_path)  # before any work: a run must not end in a report it cannot write
+    if html_path is not None:
+        check_writable(html_path)
 
     report = engine.new_report(["memleak", *sys.argv[1:]], settings)
     console = Console(stderr=True)
@@ -124,6 +127,11 @@ def run(
     write_report(report, out_path)
     TerminalReporter(verbose=not quiet).render(report, sys.stdout)
     typer.echo(f"JSON report: {out_path}")
+    if html_path is not None:
+        from memleak_cli.reporters.html import write_html
+
+        write_html(report, html_path)
+        typer.echo(f"HTML report: {html_path}")
     if engine.crashed(report):
         for line in engine.crashed(report):
             typer.echo(f"error: scenario crashed: {line}", err=True)

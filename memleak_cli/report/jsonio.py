@@ -56,6 +56,27 @@ def write_json_atomic(path: Path, data: Any) -> None:
         raise ReportFileError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
 
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write *text* (UTF-8) to *path* via a temporary file in the same folder and ``os.replace``.
+
+    Raises:
+        ReportFileError: the folder cannot be created or written.
+    """
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise ReportFileError(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
 def write_report(report: RunReport, path: Path) -> None:
     """Write *report* to *path* atomically. Raises ReportFileError when it cannot."""
     write_json_atomic(path, report_to_dict(report))

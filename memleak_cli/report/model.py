@@ -50,6 +50,9 @@ class MetricTrend:
     second half only (sustained growth keeps it); ``positive_deltas`` of ``deltas`` consecutive
     differences were positive (the consistency vote of CPython's ``-R``). ``leaking`` is the
     metric's own call against ``threshold`` (same unit); ``reason`` says why in words.
+    ``intercept`` is the Theil–Sen line's value at the first post-warm-up iteration (x = 0, in
+    ``unit``): ``value(i) = intercept + slope * i`` for the i-th measured sample. It is ``None``
+    in reports written before it was stored (see ``analysis.trend.theil_sen_intercept``).
     """
 
     metric: str
@@ -66,6 +69,7 @@ class MetricTrend:
     last: float
     leaking: bool
     reason: str
+    intercept: float | None = None
 
 
 @dataclass

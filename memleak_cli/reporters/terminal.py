@@ -11,32 +11,10 @@ from rich.table import Table
 from rich.text import Text
 
 from memleak_cli.report.model import MetricTrend, RunReport, ScenarioResult, VariantResult
-from memleak_cli.units import format_bytes, format_count
+from memleak_cli.reporters.summary import METRIC_LABEL, amount, short_path, summary_line
+from memleak_cli.units import format_bytes
 
 VERDICT_STYLE = {"LEAK": "bold red", "RETAINS": "bold yellow", "CLEAN": "bold green", "ERROR": "bold magenta"}
-METRIC_LABEL = {
-    "gc_objects": "gc objects",
-    "py_blocks": "Python heap blocks",
-    "heap_bytes": "C heap in use",
-    "uss_bytes": "USS",
-    "rss_bytes": "RSS",
-    "tree_uss_bytes": "USS, process tree",
-    "tree_rss_bytes": "RSS, process tree",
-    "fds": "open file descriptors",
-    "threads": "threads",
-}
-
-
-def short_path(location: str) -> str:
-    """A ``file:line`` made short: site-packages and the standard library prefix dropped,
-    paths under the current folder made relative."""
-    import os
-    import sysconfig
-
-    for prefix in (sysconfig.get_paths()["purelib"], sysconfig.get_paths()["stdlib"], os.getcwd()):
-        if prefix and location.startswith(prefix + os.sep):
-            return location[len(prefix) + 1 :]
-    return location
 
 
 def verdict_text(verdict: str) -> Text:
@@ -44,14 +22,10 @@ def verdict_text(verdict: str) -> Text:
     return Text(verdict, style=VERDICT_STYLE.get(verdict, ""))
 
 
-def _amount(value: float, unit: str, *, signed: bool = True) -> str:
-    return format_bytes(value, signed=signed) if unit == "bytes" else format_count(value, signed=signed)
-
-
 def _growth_cell(trend: MetricTrend | None) -> Text:
     if trend is None:
         return Text("n/a", style="dim")
-    text = f"{_amount(trend.slope, trend.unit)}/it [{_amount(trend.slope_low, trend.unit)}, {_amount(trend.slope_high, trend.unit)}]"
+    text = f"{amount(trend.slope, trend.unit)}/it [{amount(trend.slope_low, trend.unit)}, {amount(trend.slope_high, trend.unit)}]"
     return Text(text, style="red" if trend.leaking else "")
 
 
@@ -61,26 +35,7 @@ def _held_cell(result: VariantResult, metric: str) -> str:
     if baseline is None or not last or getattr(baseline, metric) is None or getattr(last[-1], metric) is None:
         return "n/a"
     unit = "bytes" if metric.endswith("_bytes") else "count"
-    return _amount(getattr(last[-1], metric) - getattr(baseline, metric), unit)
-
-
-def summary_line(scenario: ScenarioResult) -> str:
-    """One sentence a reader understands in five seconds."""
-    parts = []
-    for result in scenario.variants:
-        if result.verdict == "LEAK":
-            lead = next(t for t in result.trends if t.leaking)
-            parts.append(f"{result.variant} grows {_amount(lead.slope, lead.unit)} {'' if lead.unit == 'bytes' else lead.unit + ' '}per iteration ({METRIC_LABEL.get(lead.metric, lead.metric)})")
-        elif result.verdict == "RETAINS" and result.attribution:
-            holder = f", held by {result.attribution.retained[0].path}" if result.attribution.retained else ""
-            parts.append(f"{result.variant} retains {format_bytes(result.attribution.retained_bytes)}{holder}")
-        elif result.verdict == "CLEAN":
-            parts.append(f"{result.variant} is flat")
-        else:
-            parts.append(f"{result.variant} crashed")
-    if len(scenario.variants) > 1 and scenario.fix_effective is not None:
-        parts.append("the fix works" if scenario.fix_effective else "the fix does not work")
-    return "; ".join(parts) + "."
+    return amount(getattr(last[-1], metric) - getattr(baseline, metric), unit)
 
 
 class TerminalReporter:

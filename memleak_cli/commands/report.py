@@ -1,0 +1,29 @@
+"""Redraw the self-contained HTML report from a saved JSON report (one scenario or a whole --all run)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from memleak_cli.report.jsonio import check_writable, read_report
+
+
+def default_html_path(json_path: Path) -> Path:
+    """The HTML file beside *json_path*: ``reports/run.json`` → ``reports/run.html``."""
+    return json_path.with_suffix(".html")
+
+
+def report(
+    json_path: Annotated[Path, typer.Argument(metavar="RUN.json", help="A JSON report written by 'memleak run'.", show_default=False)],
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Where to write the HTML page (default: RUN.html beside the JSON).")] = None,
+) -> None:
+    """Redraw the self-contained HTML report from a saved JSON report (one scenario or a whole --all run)."""
+    from memleak_cli.reporters.html import write_html
+
+    out_path = output or default_html_path(json_path)
+    run_report = read_report(json_path)  # a bad file stops here, before anything is written
+    check_writable(out_path)
+    write_html(run_report, out_path)
+    typer.echo(f"HTML report: {out_path}")

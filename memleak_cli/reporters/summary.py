@@ -1,0 +1,54 @@
+"""Words and numbers every reporter shares: metric labels, amounts, short paths, the summary line."""
+
+from __future__ import annotations
+
+from memleak_cli.report.model import ScenarioResult
+from memleak_cli.units import format_bytes, format_count
+
+METRIC_LABEL = {
+    "gc_objects": "gc objects",
+    "py_blocks": "Python heap blocks",
+    "heap_bytes": "C heap in use",
+    "uss_bytes": "USS",
+    "rss_bytes": "RSS",
+    "tree_uss_bytes": "USS, process tree",
+    "tree_rss_bytes": "RSS, process tree",
+    "fds": "open file descriptors",
+    "threads": "threads",
+}
+
+
+def amount(value: float, unit: str, *, signed: bool = True) -> str:
+    """*value* in *unit*: binary byte units for ``bytes`` (``+1.5 MiB``), else a count (``+12.5``)."""
+    return format_bytes(value, signed=signed) if unit == "bytes" else format_count(value, signed=signed)
+
+
+def short_path(location: str) -> str:
+    """A ``file:line`` made short: site-packages and the standard library prefix dropped,
+    paths under the current folder made relative."""
+    import os
+    import sysconfig
+
+    for prefix in (sysconfig.get_paths()["purelib"], sysconfig.get_paths()["stdlib"], os.getcwd()):
+        if prefix and location.startswith(prefix + os.sep):
+            return location[len(prefix) + 1 :]
+    return location
+
+
+def summary_line(scenario: ScenarioResult) -> str:
+    """One sentence a reader understands in five seconds."""
+    parts = []
+    for result in scenario.variants:
+        if result.verdict == "LEAK":
+            lead = next(t for t in result.trends if t.leaking)
+            parts.append(f"{result.variant} grows {amount(lead.slope, lead.unit)} {'' if lead.unit == 'bytes' else lead.unit + ' '}per iteration ({METRIC_LABEL.get(lead.metric, lead.metric)})")
+        elif result.verdict == "RETAINS" and result.attribution:
+            holder = f", held by {result.attribution.retained[0].path}" if result.attribution.retained else ""
+            parts.append(f"{result.variant} retains {format_bytes(result.attribution.retained_bytes)}{holder}")
+        elif result.verdict == "CLEAN":
+            parts.append(f"{result.variant} is flat")
+        else:
+            parts.append(f"{result.variant} crashed")
+    if len(scenario.variants) > 1 and scenario.fix_effective is not None:
+        parts.append("the fix works" if scenario.fix_effective else "the fix does not work")
+    return "; ".join(parts) + "."
