@@ -93,9 +93,10 @@ def _attribution_window(spec: dict[str, Any], events: EventWriter, iterate: Any,
         gc.collect()
     last = take_snapshot() if frames > 0 else None
     retained, retained_bytes, roots = find_retained(mark, top=top)
-    tracemalloc.stop()
     del mark
+    # sampled before tracing stops, so the window's sample carries tracemalloc's current/peak
     one_sample(start + window, "window", sum(seconds) / max(window, 1))
+    tracemalloc.stop()
     growth, sites = diff_sites(first, last, top) if first is not None and last is not None else (None, [])
     events.emit(
         "attribution",

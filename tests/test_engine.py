@@ -63,6 +63,8 @@ def test_every_sample_is_kept_and_phases_are_labelled():
     phases = [s.phase for s in result.samples]
     assert phases == ["baseline"] + ["warmup"] * 2 + ["measure"] * 10 + ["window"]
     assert [s.iteration for s in result.samples] == [*range(-1, 12), 15]
+    assert all(s.traced_bytes is None for s in result.samples[:-1])  # the trend is never traced
+    assert result.samples[-1].traced_bytes > 0 and result.samples[-1].traced_peak_bytes >= result.samples[-1].traced_bytes
 
 
 def test_crashing_scenario_is_reported_with_its_traceback_and_samples():
