@@ -2,15 +2,34 @@
 
 from __future__ import annotations
 
-import sys
-
 import typer
+from typer.core import TyperGroup
 
 from memleak_cli.commands import list_cmd, run
 from memleak_cli.errors import MemleakError
 
+EXIT_INTERRUPTED = 130
+
+
+class MemleakGroup(TyperGroup):
+    """The command group that turns every :class:`MemleakError` into one ``error:`` line and its
+    exit code, and an interrupt into exit 130 — in one place, for the console script and for
+    ``typer.testing.CliRunner`` alike."""
+
+    def invoke(self, ctx: typer.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except MemleakError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(exc.exit_code) from exc
+        except KeyboardInterrupt:
+            typer.echo("interrupted", err=True)
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+
+
 app = typer.Typer(
     name="memleak",
+    cls=MemleakGroup,
     help="Find and explain memory leaks in Python ML services: leaky vs fixed, growth per "
     "iteration, allocation sites and reference chains.",
     no_args_is_help=True,
@@ -22,20 +41,6 @@ app.command("list", help=list_cmd.__doc__)(list_cmd.list_scenarios)
 
 
 def main() -> None:
-    """Console-script entry point: every MemleakError becomes one ``error:`` line and its exit code."""
-    try:
-        app(standalone_mode=False)
-    except MemleakError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        sys.exit(exc.exit_code)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except typer.Abort:
-        typer.echo("aborted", err=True)
-        sys.exit(130)
-    except KeyboardInterrupt:
-        typer.echo("interrupted", err=True)
-        sys.exit(130)
-    except __import__("click").ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
+    """Console-script entry point. Standalone mode: usage errors print click's message and exit
+    2, ``typer.Exit(code)`` exits with *code*; MemleakError is handled by :class:`MemleakGroup`."""
+    app(prog_name="memleak")

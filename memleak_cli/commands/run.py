@@ -18,11 +18,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from memleak_cli import engine
 from memleak_cli.analysis.thresholds import Thresholds
-from memleak_cli.discovery import builtin_scenarios, load_scenario
+from memleak_cli.discovery import builtin_scenarios
 from memleak_cli.errors import EXIT_LEAK, EXIT_SCENARIO_CRASHED, UsageError
+from memleak_cli.plan import choose_variants, plan  # noqa: F401  (choose_variants: re-exported)
 from memleak_cli.report.jsonio import check_writable, write_report
 from memleak_cli.reporters.terminal import TerminalReporter
-from memleak_cli.scenario import DEFAULT_VARIANTS, Scenario
 from memleak_cli.settings import RunSettings
 from memleak_cli.units import parse_size
 
@@ -35,21 +35,6 @@ def default_json_path(name: str, now: dt.datetime | None = None) -> Path:
     return REPORTS_DIR / f"memleak-{re.sub(r'[^A-Za-z0-9_.-]+', '_', name)}-{stamp}.json"
 
 
-def choose_variants(scenario: Scenario, variant: str) -> list[str]:
-    """``both`` → leaky and fixed; ``all`` → every declared variant; else the one named.
-
-    Raises:
-        UsageError: the scenario has no such variant.
-    """
-    if variant == "both":
-        return [v for v in DEFAULT_VARIANTS if v in scenario.variants] or list(scenario.variants)
-    if variant == "all":
-        return list(scenario.variants)
-    if variant not in scenario.variants:
-        raise UsageError(f"scenario {scenario.name!r} has no variant {variant!r}: use both, all or one of {', '.join(scenario.variants)}")
-    return [variant]
-
-
 def _size_option(text: Optional[str], default: float, flag: str) -> float:
     if text is None:
         return default
@@ -60,7 +45,7 @@ def _size_option(text: Optional[str], default: float, flag: str) -> float:
 
 
 def run(
-    scenario: Annotated[Optional[str], typer.Argument(help="Scenario name (see 'memleak list').", show_default=False)] = None,
+    scenario: Annotated[Optional[str], typer.Argument(help="Scenario: a name (see 'memleak list'), path/to/file.py::name or package.module:name.", show_default=False)] = None,
     all_: Annotated[bool, typer.Option("--all", help="Run every built-in scenario.")] = False,
     iterations: Annotated[Optional[int], typer.Option("--iterations", "-n", help="Iterations that make the trend, warm-up included. [default: 20]")] = None,
     warmup: Annotated[Optional[int], typer.Option(help="First iterations kept out of the trend. [default: 2]")] = None,
@@ -101,9 +86,8 @@ def run(
         size=base.size if size is None else size,
         thresholds=thresholds,
     ).validate()
-    chosen = list(builtin_scenarios().values()) if all_ else [load_scenario(scenario or "")]
-    plan = [(s, choose_variants(s, variant)) for s in chosen]
-    out_path = json_path or default_json_path("all" if all_ else chosen[0].name)
+    planned = plan(list(builtin_scenarios()) if all_ else [scenario or ""], variant, settings.size)
+    out_path = json_path or default_json_path("all" if all_ else planned[0].scenario.name)
     check_writable(out_path)  # before any work: a run must not end in a report it cannot write
 
     report = engine.new_report(["memleak", *sys.argv[1:]], settings)
@@ -118,8 +102,8 @@ def run(
             if getattr(sample, "phase", "") != "baseline":
                 progress.advance(task)
 
-        for scenario_obj, variants in plan:
-            report.scenarios.append(engine.run_scenario(scenario_obj, scenario_obj.name, variants, settings, on_variant=on_variant, on_sample=on_sample))
+        for item in planned:
+            report.scenarios.append(engine.run_scenario(item.scenario, item.spec, item.variants, settings, on_variant=on_variant, on_sample=on_sample))
     write_report(report, out_path)
     TerminalReporter(verbose=not quiet).render(report, sys.stdout)
     typer.echo(f"JSON report: {out_path}")
