@@ -1,5 +1,7 @@
 """Run scenarios, leaky and fixed, each in its own process, and print the before/after diff report.
 
+Flags left out fall back to ``[tool.memleak]`` in the nearest pyproject.toml, then to the defaults.
+
 Exit status: 0 the run completed; 1 with --fail-on-leak when a variant expected to be clean is
 not; 2 bad usage or input; 3 a scenario crashed (its traceback is in the report).
 """
@@ -17,14 +19,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from memleak_cli import engine
-from memleak_cli.analysis.thresholds import Thresholds
+from memleak_cli.config import load_config
 from memleak_cli.discovery import builtin_scenarios
 from memleak_cli.errors import EXIT_LEAK, EXIT_SCENARIO_CRASHED, UsageError
 from memleak_cli.plan import choose_variants, plan  # noqa: F401  (choose_variants: re-exported)
 from memleak_cli.report.jsonio import check_writable, write_report
 from memleak_cli.reporters.terminal import TerminalReporter
-from memleak_cli.settings import RunSettings
-from memleak_cli.units import parse_size
+from memleak_cli.settings import resolve_run_settings
 
 REPORTS_DIR = Path("reports")
 
@@ -33,15 +34,6 @@ def default_json_path(name: str, now: dt.datetime | None = None) -> Path:
     """``reports/memleak-<name>-<UTC timestamp>.json`` (name made file-safe)."""
     stamp = (now or dt.datetime.now(dt.timezone.utc)).strftime("%Y%m%dT%H%M%SZ")
     return REPORTS_DIR / f"memleak-{re.sub(r'[^A-Za-z0-9_.-]+', '_', name)}-{stamp}.json"
-
-
-def _size_option(text: Optional[str], default: float, flag: str) -> float:
-    if text is None:
-        return default
-    try:
-        return float(parse_size(text))
-    except UsageError as exc:
-        raise UsageError(f"{flag}: {exc}") from exc
 
 
 def run(
@@ -66,26 +58,12 @@ def run(
     """Run scenarios, leaky and fixed, each in its own process, and print the before/after diff report."""
     if all_ == (scenario is not None):
         raise UsageError("name one scenario (see 'memleak list') or pass --all, not both")
-    defaults = Thresholds()
-    thresholds = Thresholds(
-        heap_bytes=_size_option(threshold, defaults.heap_bytes, "--threshold"),
-        rss_bytes=_size_option(rss_threshold, defaults.rss_bytes, "--rss-threshold"),
-        gc_objects=defaults.gc_objects if objects_threshold is None else objects_threshold,
-        py_blocks=defaults.py_blocks if blocks_threshold is None else blocks_threshold,
-        retained_bytes=_size_option(retain_threshold, defaults.retained_bytes, "--retain-threshold"),
+    settings = resolve_run_settings(
+        load_config(),
+        iterations=iterations, warmup=warmup, window=window, frames=frames, top=top, size=size,
+        threshold=threshold, rss_threshold=rss_threshold, objects_threshold=objects_threshold,
+        blocks_threshold=blocks_threshold, retain_threshold=retain_threshold,
     )
-    if thresholds.gc_objects < 0 or thresholds.py_blocks < 0:
-        raise UsageError("--objects-threshold and --blocks-threshold must be 0 or more")
-    base = RunSettings()
-    settings = RunSettings(
-        iterations=base.iterations if iterations is None else iterations,
-        warmup=base.warmup if warmup is None else warmup,
-        window=base.window if window is None else window,
-        frames=base.frames if frames is None else frames,
-        top=base.top if top is None else top,
-        size=base.size if size is None else size,
-        thresholds=thresholds,
-    ).validate()
     planned = plan(list(builtin_scenarios()) if all_ else [scenario or ""], variant, settings.size)
     out_path = json_path or default_json_path("all" if all_ else planned[0].scenario.name)
     check_writable(out_path)  # before any work: a run must not end in a report it cannot write
