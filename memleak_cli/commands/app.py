@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from typer.core import TyperGroup
 
-from memleak_cli.commands import list_cmd, run
+from memleak_cli.commands import baseline, gate, list_cmd, run
 from memleak_cli.errors import MemleakError
 
 EXIT_INTERRUPTED = 130
@@ -38,6 +38,8 @@ app = typer.Typer(
 )
 app.command("run", help=run.__doc__)(run.run)
 app.command("list", help=list_cmd.__doc__)(list_cmd.list_scenarios)
+app.command("gate", help=gate.__doc__)(gate.gate)
+app.add_typer(baseline.app, name="baseline", help=baseline.__doc__)
 
 
 def main() -> None:

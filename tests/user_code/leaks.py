@@ -50,3 +50,4 @@ EMPTY_DICT: dict = {}
 
 class Holder:
     scenario = staticmethod(flat)
+LEAKY_ONLY = declare(leaky=grows)
