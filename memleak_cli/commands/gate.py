@@ -24,7 +24,12 @@ from memleak_cli.errors import EXIT_LEAK, EXIT_SCENARIO_CRASHED
 from memleak_cli.plan import plan
 from memleak_cli.report.jsonio import check_writable, write_report
 from memleak_cli.reporters.terminal import TerminalReporter
-from memleak_cli.settings import resolve_baseline_path, resolve_run_settings, resolve_scenarios, resolve_tolerance
+from memleak_cli.settings import (
+    resolve_baseline_path,
+    resolve_run_settings,
+    resolve_scenarios,
+    resolve_tolerance,
+)
 
 ScenarioOption = Annotated[Optional[list[str]], typer.Option("--scenario", "-s", help="Scenario to run (repeat for more): a name, path/to/file.py::name or package.module:name. [default: 'scenarios' in [tool.memleak], else every built-in]")]
 SizeOption = Annotated[Optional[str], typer.Option(help="Workload size profile: small, medium or large. [default: medium]")]
