@@ -130,7 +130,10 @@ def resolve_run_settings(
         attribute[k]: v if v is not None else config.thresholds.get(k, getattr(defaults, attribute[k]))
         for k, v in flag_thresholds.items()
     }
-    settings = RunSettings(thresholds=Thresholds(**picked), **chosen)
+    settings = RunSettings(
+        iterations=int(chosen["iterations"]), warmup=int(chosen["warmup"]), window=int(chosen["window"]),
+        frames=int(chosen["frames"]), top=int(chosen["top"]), size=str(chosen["size"]), thresholds=Thresholds(**picked),
+    )
     try:
         return settings.validate()
     except UsageError as exc:

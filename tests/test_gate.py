@@ -318,3 +318,38 @@ def test_baseline_update_then_gate_passes_then_a_regression_fails(tmp_path):
     assert result.exit_code == 1, result.output
     assert "      - growth per iteration +" in result.stdout
     assert "exceeds the baseline +1000 B by more than 10%, 1.0 KiB (limit +2.0 KiB)" in result.stdout
+
+
+# --- the console script: exit codes reach the shell ---------------------------------------------
+def _console(*args: str, cwd: Path | None = None):
+    import os
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "memleak_cli", *args], capture_output=True, text=True, cwd=cwd,
+                          env=dict(os.environ), timeout=120)
+
+
+def test_console_script_error_line_and_exit_2():
+    done = _console("gate", "--tolerance", "lots")
+    assert done.returncode == 2
+    assert done.stderr.strip().startswith("error: --tolerance: cannot read tolerance 'lots'")
+    assert "Traceback" not in done.stderr
+
+
+def test_console_script_unknown_option_is_a_usage_error_not_a_traceback():
+    done = _console("gate", "--no-such-option")
+    assert done.returncode == 2 and "No such option: --no-such-option" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_console_script_gate_failure_exits_1(tmp_path):
+    done = _console("gate", "-s", f"{LEAKS}::grows", "--baseline", str(tmp_path / "none.json"), "--json", str(tmp_path / "r.json"), *FAST)
+    assert done.returncode == 1, done.stderr
+    assert done.stdout.startswith("memleak gate: FAIL — 0 of 1 checks passed")
+
+
+@pytest.mark.parametrize("command", [["gate"], ["baseline"], ["baseline", "update"], ["run"], ["list"]])
+def test_every_command_has_help(command):
+    result = invoke(*command, "--help")
+    assert result.exit_code == 0
+    assert "Usage:" in result.stdout and len(result.stdout.splitlines()) > 5

@@ -237,3 +237,17 @@ def test_run_plugin_scenario_in_child_processes(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     verdicts = {v["variant"]: v["verdict"] for v in json.loads(out.read_text())["scenarios"][0]["variants"]}
     assert verdicts == {"leaky": "LEAK", "fixed": "CLEAN"}
+
+
+def test_terminal_header_of_a_user_scenario_has_no_empty_finding():
+    from io import StringIO
+
+    from memleak_cli.report.model import RunReport, ScenarioResult
+    from memleak_cli.reporters.terminal import TerminalReporter
+
+    report = RunReport(schema_version=1, tool_version="0", created="now", command=[], host={}, settings={})
+    report.scenarios.append(ScenarioResult(name="grows", description="Keeps lists.", finding="", size="small"))
+    out = StringIO()
+    TerminalReporter(verbose=False).render(report, out)
+    header = out.getvalue().splitlines()[0]
+    assert "grows — Keeps lists." in header and "finding" not in header

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 from typer.core import TyperGroup
 
@@ -16,7 +18,7 @@ class MemleakGroup(TyperGroup):
     exit code, and an interrupt into exit 130 — in one place, for the console script and for
     ``typer.testing.CliRunner`` alike."""
 
-    def invoke(self, ctx: typer.Context) -> object:
+    def invoke(self, ctx: Any) -> Any:  # ctx: the vendored click Context typer passes
         try:
             return super().invoke(ctx)
         except MemleakError as exc:
