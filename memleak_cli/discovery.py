@@ -138,11 +138,18 @@ def is_user_spec(spec: str) -> bool:
 def _module_name_for(path: Path) -> str:
     """The name a file is imported under: its stem, unless that would shadow another module."""
     stem = path.stem
-    taken = sys.modules.get(stem)
-    if stem.isidentifier() and stem not in sys.stdlib_module_names and (
-        taken is None or os.path.abspath(getattr(taken, "__file__", "") or "") == str(path)
-    ):
-        return stem
+    if stem.isidentifier() and stem not in sys.stdlib_module_names:
+        taken = sys.modules.get(stem)
+        if taken is not None:
+            origin = getattr(taken, "__file__", None)
+        else:
+            try:  # an installed package of that name (not imported yet) must not be shadowed either
+                found = importlib.util.find_spec(stem)
+            except (ImportError, ValueError):
+                found = None
+            origin = None if found is None else (found.origin or "<namespace>")
+        if origin is None or os.path.abspath(origin) == str(path):
+            return stem
     digest = hashlib.sha1(str(path).encode()).hexdigest()[:8]
     return f"memleak_user_{stem if stem.isidentifier() else 'file'}_{digest}"
 
@@ -162,7 +169,9 @@ def _import_file(text: str) -> Any:
     module = importlib.util.module_from_spec(spec)
     folder = str(path.parent)
     if folder not in sys.path:
-        sys.path.insert(0, folder)  # the file may import its neighbours, as under pytest
+        # the file may import its neighbours; appended, so a file named like an installed
+        # package (optuna.py) never shadows the package for the code being measured
+        sys.path.append(folder)
     sys.modules[name] = module
     try:
         spec.loader.exec_module(module)

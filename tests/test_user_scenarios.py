@@ -88,7 +88,8 @@ def test_module_spec_imports_from_the_current_folder(monkeypatch):
     assert list(scenario.variants) == ["leaky", "fixed"]
 
 
-def test_file_named_like_a_stdlib_module_does_not_shadow_it(tmp_path):
+def test_file_named_like_a_stdlib_module_does_not_shadow_it(tmp_path, monkeypatch):
+    monkeypatch.setattr(sys, "path", list(sys.path))
     (tmp_path / "json.py").write_text("def work():\n    pass\n")
     scenario = load_scenario(f"{tmp_path / 'json.py'}::work")
     assert scenario.name == "work"
@@ -155,7 +156,8 @@ def test_plan_rejects_a_size_the_scenario_does_not_declare():
         plan([f"{LEAKS}::SIZED"], "both", "large")
 
 
-def test_plan_rejects_two_specs_with_one_name(tmp_path):
+def test_plan_rejects_two_specs_with_one_name(tmp_path, monkeypatch):
+    monkeypatch.setattr(sys, "path", list(sys.path))
     (tmp_path / "other.py").write_text("def grows():\n    pass\n")
     with pytest.raises(ScenarioError, match="two scenarios are called 'grows'"):
         plan([f"{LEAKS}::grows", f"{tmp_path / 'other.py'}::grows"], "both", "small")
@@ -251,3 +253,14 @@ def test_terminal_header_of_a_user_scenario_has_no_empty_finding():
     TerminalReporter(verbose=False).render(report, out)
     header = out.getvalue().splitlines()[0]
     assert "grows — Keeps lists." in header and "finding" not in header
+
+
+def test_file_named_like_an_installed_package_does_not_shadow_it(tmp_path, monkeypatch):
+    import importlib.util
+
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    (tmp_path / "optuna.py").write_text("def work():\n    pass\n")
+    scenario = load_scenario(f"{tmp_path / 'optuna.py'}::work")
+    assert scenario.module.startswith("memleak_user_optuna_")
+    real = sys.modules.get("optuna") or importlib.util.find_spec("optuna")
+    assert str(tmp_path) not in str(getattr(real, "origin", None) or getattr(real, "__file__", ""))
