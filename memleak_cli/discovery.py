@@ -4,7 +4,9 @@ A scenario *spec* is one of
 
 * a built-in name (every module of the ``scenarios`` package that defines ``SCENARIO``);
 * a name registered by an installed package in the entry-point group ``memleak.scenarios``;
-* ``path/to/file.py::name`` — an attribute of a Python file (relative to the current folder);
+* ``path/to/file.py::name`` — an attribute of a Python file (relative to the current folder),
+  imported under its stem unless that names another module (then a private name); its folder
+  is appended to ``sys.path`` so it can import its neighbours without shadowing packages;
 * ``package.module:name`` — an attribute of an importable module (the current folder is on
   the import path, as with ``python -m``).
 
