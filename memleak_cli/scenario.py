@@ -84,3 +84,83 @@ class Scenario:
             KeyError: no such variant.
         """
         return self.variants[name]
+
+
+def adapt_variant_callable(func: Callable[..., Any], where: str) -> Factory:
+    """Turn a user's variant callable into a :data:`Factory`.
+
+    A callable with no required parameter is the iteration itself (one call = one iteration);
+    one with exactly one required positional parameter is a factory, called once with the size
+    profile (a mapping) and returning the iteration.
+
+    Raises:
+        TypeError: *func* is not callable or needs more than one argument (*where* names it).
+    """
+    if not callable(func):
+        raise TypeError(f"{where} is a {type(func).__name__}, not a callable")
+    try:
+        params = inspect.signature(func).parameters.values()
+    except (TypeError, ValueError):  # some builtins have no signature: treat as an iteration
+        return lambda size: func
+    required = [
+        p for p in params
+        if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    ]
+    if not required:
+        return lambda size: func
+    if len(required) == 1 and required[0].kind != required[0].KEYWORD_ONLY:
+        return func
+    names = ", ".join(p.name for p in required)
+    raise TypeError(f"{where} needs {len(required)} arguments ({names}): give a callable taking none (the iteration) or one (the size profile)")
+
+
+def declare(
+    leaky: Callable[..., Any] | None = None,
+    fixed: Callable[..., Any] | None = None,
+    *,
+    name: str = "",
+    description: str = "",
+    sizes: Mapping[str, Mapping[str, Any]] | None = None,
+    leaky_expect: Verdict = "LEAK",
+) -> Scenario:
+    """Declare a user scenario with a ``leaky`` and/or a ``fixed`` variant.
+
+    Each variant is a callable taking nothing (one call is one iteration) or one argument (a
+    factory called once with the size profile, returning the iteration). ``leaky`` is expected
+    to get *leaky_expect* (``LEAK`` or ``RETAINS``), ``fixed`` to be ``CLEAN``; the fixed
+    callable's source is shown in reports as the fix. *name* defaults to the attribute name the
+    scenario is loaded from; *sizes* maps ``small``/``medium``/``large`` to the knobs passed to
+    factories (all three empty by default). Warm-up and iterations are run settings, not part of
+    a scenario: set them with flags or ``[tool.memleak]``.
+
+    Raises:
+        TypeError: no variant given, a variant is not a usable callable, a bad *leaky_expect*,
+            or *sizes* names an unknown profile.
+    """
+    if leaky is None and fixed is None:
+        raise TypeError("declare() needs leaky=, fixed= or both")
+    if leaky_expect not in ("LEAK", "RETAINS", "CLEAN"):
+        raise TypeError(f"leaky_expect must be LEAK, RETAINS or CLEAN, not {leaky_expect!r}")
+    profiles = {s: {} for s in SIZES} if sizes is None else {k: dict(v) for k, v in sizes.items()}
+    unknown = sorted(set(profiles) - set(SIZES))
+    if unknown or not profiles:
+        raise TypeError(f"sizes may only name {', '.join(SIZES)}, got {', '.join(unknown) or 'none'}")
+    variants: dict[str, Variant] = {}
+    if leaky is not None:
+        variants["leaky"] = Variant("leaky", adapt_variant_callable(leaky, "leaky"), leaky_expect, summary=_first_line(leaky))
+    if fixed is not None:
+        variants["fixed"] = Variant("fixed", adapt_variant_callable(fixed, "fixed"), "CLEAN", fix=fixed, summary=_first_line(fixed))
+    first = leaky if leaky is not None else fixed
+    return Scenario(
+        name=name,
+        description=description or _first_line(first),
+        finding="",
+        variants=variants,
+        sizes=profiles,
+        module=getattr(first, "__module__", "") or "",
+    )
+
+
+def _first_line(obj: object) -> str:
+    doc = inspect.getdoc(obj) or ""
+    return doc.strip().splitlines()[0] if doc.strip() else ""

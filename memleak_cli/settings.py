@@ -1,13 +1,20 @@
-"""Settings of one run, validated once."""
+"""Settings of one run, validated once, and the one place that resolves them: CLI flag, then
+``[tool.memleak]`` in the nearest pyproject.toml (:mod:`memleak_cli.config`), then default."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from memleak_cli.analysis.thresholds import Thresholds
 from memleak_cli.errors import UsageError
 from memleak_cli.scenario import SIZES
+
+if TYPE_CHECKING:
+    from memleak_cli.config import Config
+    from memleak_cli.tolerance import Tolerance
 
 DEFAULT_ITERATIONS = 20
 DEFAULT_WARMUP = 2
@@ -15,6 +22,7 @@ DEFAULT_WINDOW = 3
 DEFAULT_FRAMES = 5
 DEFAULT_TOP = 10
 MIN_TREND_POINTS = 3
+DEFAULT_BASELINE = "reports/baseline.json"
 
 
 @dataclass(frozen=True)
@@ -65,3 +73,103 @@ class RunSettings:
     def as_dict(self) -> dict[str, Any]:
         """The settings as plain data for the report."""
         return asdict(self)
+
+
+# --- resolution: CLI flag, then [tool.memleak], then default — here and nowhere else ------------
+def _flag_size(text: str | None, flag: str) -> float | None:
+    if text is None:
+        return None
+    from memleak_cli.units import parse_size
+
+    try:
+        return float(parse_size(text))
+    except UsageError as exc:
+        raise UsageError(f"{flag}: {exc}") from exc
+
+
+def resolve_run_settings(
+    config: Config,
+    *,
+    iterations: int | None = None,
+    warmup: int | None = None,
+    window: int | None = None,
+    frames: int | None = None,
+    top: int | None = None,
+    size: str | None = None,
+    threshold: str | None = None,
+    rss_threshold: str | None = None,
+    objects_threshold: float | None = None,
+    blocks_threshold: float | None = None,
+    retain_threshold: str | None = None,
+) -> RunSettings:
+    """The run settings: each value from its CLI flag when given (not ``None``), else from
+    ``[tool.memleak]`` of *config*, else the default.
+
+    Flag arguments are as typed (sizes as text such as ``64KiB``).
+
+    Raises:
+        UsageError: a flag value that does not parse, or values that do not fit together (the
+            message names the ones that came from the config file).
+    """
+    flags = {"iterations": iterations, "warmup": warmup, "window": window, "frames": frames, "top": top, "size": size}
+    base = RunSettings()
+    from_config = [k for k, v in flags.items() if v is None and k in config.values]
+    chosen = {k: v if v is not None else config.values.get(k, getattr(base, k)) for k, v in flags.items()}
+    defaults = Thresholds()
+    flag_thresholds = {
+        "heap": _flag_size(threshold, "--threshold"),
+        "rss": _flag_size(rss_threshold, "--rss-threshold"),
+        "objects": objects_threshold,
+        "blocks": blocks_threshold,
+        "retain": _flag_size(retain_threshold, "--retain-threshold"),
+    }
+    if (objects_threshold is not None and objects_threshold < 0) or (blocks_threshold is not None and blocks_threshold < 0):
+        raise UsageError("--objects-threshold and --blocks-threshold must be 0 or more")
+    attribute = {"heap": "heap_bytes", "rss": "rss_bytes", "objects": "gc_objects", "blocks": "py_blocks", "retain": "retained_bytes"}
+    picked = {
+        attribute[k]: v if v is not None else config.thresholds.get(k, getattr(defaults, attribute[k]))
+        for k, v in flag_thresholds.items()
+    }
+    settings = RunSettings(
+        iterations=int(chosen["iterations"]), warmup=int(chosen["warmup"]), window=int(chosen["window"]),
+        frames=int(chosen["frames"]), top=int(chosen["top"]), size=str(chosen["size"]), thresholds=Thresholds(**picked),
+    )
+    try:
+        return settings.validate()
+    except UsageError as exc:
+        if from_config:
+            raise UsageError(f"{exc} ({', '.join(from_config)} from {config.path} [tool.memleak])") from None
+        raise
+
+
+def resolve_tolerance(flag: str | None, config: Config) -> Tolerance:
+    """``--tolerance``, else ``tolerance`` in [tool.memleak], else ``50%,16KiB``.
+
+    Raises:
+        UsageError: the flag does not parse.
+    """
+    from memleak_cli.tolerance import DEFAULT_TOLERANCE, parse_tolerance
+
+    if flag is not None:
+        try:
+            return parse_tolerance(flag)
+        except UsageError as exc:
+            raise UsageError(f"--tolerance: {exc}") from None
+    return parse_tolerance(config.values.get("tolerance", DEFAULT_TOLERANCE))
+
+
+def resolve_scenarios(flags: Sequence[str] | None, config: Config, default: Callable[[], list[str]]) -> list[str]:
+    """``--scenario`` values when any, else ``scenarios`` in [tool.memleak], else ``default()``."""
+    if flags:
+        return list(flags)
+    if "scenarios" in config.values:
+        return list(config.values["scenarios"])
+    return default()
+
+
+def resolve_baseline_path(flag: Path | None, config: Config) -> Path:
+    """``--baseline``, else ``baseline`` in [tool.memleak] (relative to its pyproject.toml), else
+    ``reports/baseline.json`` in the current folder."""
+    if flag is not None:
+        return Path(flag)
+    return Path(config.values.get("baseline", DEFAULT_BASELINE))

@@ -28,10 +28,12 @@ def test_growing_scenario_leaks_by_its_known_size():
     assert objects.slope == pytest.approx(1.0, abs=0.01)  # one list per iteration
     blocks = result.trend("py_blocks")
     assert blocks is not None and blocks.slope == pytest.approx(4.0, abs=1.0)
-    # the 4097-byte buffer goes to malloc, so the C heap sees it; so does the module-level list's
-    # pointer array once it passes 512 bytes (realloc'd with over-allocation): within 512 above
+    # the 4097-byte buffer goes to malloc, so the C heap sees it. The first measured iterations
+    # add some malloc'd bookkeeping besides (measured: up to ~650 B/iteration over the run), the
+    # sustained second half does not: 1 KiB and 512 B above the payload.
     heap = result.trend("heap_bytes")
-    assert heap is not None and PAYLOAD_BYTES <= heap.slope <= PAYLOAD_BYTES + 512
+    assert heap is not None and PAYLOAD_BYTES <= heap.slope <= PAYLOAD_BYTES + 1024
+    assert PAYLOAD_BYTES <= heap.late_slope <= PAYLOAD_BYTES + 512
     traced = result.attribution.traced_growth_per_iteration
     # a 4096-byte bytearray buffer plus the list and bytearray objects: within 1 KiB above
     assert PAYLOAD_BYTES <= traced <= PAYLOAD_BYTES + 1024

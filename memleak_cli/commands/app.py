@@ -7,28 +7,31 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from memleak_cli.commands import list_cmd, report, run
+from memleak_cli.commands import baseline, gate, list_cmd, report, run
 from memleak_cli.errors import MemleakError
 
+EXIT_INTERRUPTED = 130
 
-class _MemleakGroup(TyperGroup):
-    """Catches every :class:`MemleakError` in one place: one ``error:`` line and its exit code.
 
-    Done in the group (not only in :func:`main`) so the app behaves the same when driven by
-    ``typer.testing.CliRunner`` or embedded, with no traceback either way.
-    """
+class MemleakGroup(TyperGroup):
+    """The command group that turns every :class:`MemleakError` into one ``error:`` line and its
+    exit code, and an interrupt into exit 130 — in one place, for the console script and for
+    ``typer.testing.CliRunner`` alike."""
 
-    def invoke(self, ctx: Any) -> Any:
+    def invoke(self, ctx: Any) -> Any:  # ctx: the vendored click Context typer passes
         try:
             return super().invoke(ctx)
         except MemleakError as exc:
             typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(exc.exit_code) from None
+            raise typer.Exit(exc.exit_code) from exc
+        except KeyboardInterrupt:
+            typer.echo("interrupted", err=True)
+            raise typer.Exit(EXIT_INTERRUPTED) from None
 
 
 app = typer.Typer(
-    cls=_MemleakGroup,
     name="memleak",
+    cls=MemleakGroup,
     help="Find and explain memory leaks in Python ML services: leaky vs fixed, growth per "
     "iteration, allocation sites and reference chains.",
     no_args_is_help=True,
@@ -38,9 +41,12 @@ app = typer.Typer(
 )
 app.command("run", help=run.__doc__)(run.run)
 app.command("list", help=list_cmd.__doc__)(list_cmd.list_scenarios)
+app.command("gate", help=gate.__doc__)(gate.gate)
 app.command("report", help=report.__doc__)(report.report)
+app.add_typer(baseline.app, name="baseline", help=baseline.__doc__)
 
 
 def main() -> None:
-    """Console-script entry point (``memleak``): standalone mode, so exit codes pass through."""
+    """Console-script entry point. Standalone mode: usage errors print click's message and exit
+    2, ``typer.Exit(code)`` exits with *code*; MemleakError is handled by :class:`MemleakGroup`."""
     app(prog_name="memleak")

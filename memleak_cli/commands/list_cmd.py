@@ -1,21 +1,36 @@
-"""List the scenarios memleak can run: name, report finding, description and variants."""
+"""List the scenarios memleak can run: built-ins and plugins, with finding, description and variants."""
 
 from __future__ import annotations
 
 from rich.console import Console
 from rich.table import Table
 
-from memleak_cli.discovery import builtin_scenarios
+from memleak_cli.discovery import ENTRY_POINT_GROUP, builtin_scenarios, plugin_scenarios
+from memleak_cli.scenario import Scenario
+
+
+def _variants(scenario: Scenario) -> str:
+    return ", ".join(f"{v.name} ({v.expect})" for v in scenario.variants.values())
 
 
 def list_scenarios() -> None:
-    """List the scenarios memleak can run: name, report finding, description and variants."""
+    """List the scenarios memleak can run: built-ins and plugins, with finding, description and variants."""
     table = Table(title="memleak scenarios", title_justify="left")
     table.add_column("name", style="bold")
+    table.add_column("source")
     table.add_column("finding")
     table.add_column("description")
     table.add_column("variants (expected verdict)")
-    for scenario in builtin_scenarios().values():
-        variants = ", ".join(f"{v.name} ({v.expect})" for v in scenario.variants.values())
-        table.add_row(scenario.name, scenario.finding, scenario.description, variants)
-    Console().print(table)
+    builtins = builtin_scenarios()
+    for scenario in builtins.values():
+        table.add_row(scenario.name, "built-in", scenario.finding, scenario.description, _variants(scenario))
+    for name, (scenario, dist) in plugin_scenarios().items():
+        shadowed = " (hidden by the built-in)" if name in builtins else ""
+        table.add_row(name, f"plugin: {dist}{shadowed}", scenario.finding, scenario.description, _variants(scenario))
+    console = Console()
+    console.print(table)
+    console.print(
+        f"Also runnable: path/to/file.py::name and package.module:name; packages add scenarios "
+        f"through the entry-point group {ENTRY_POINT_GROUP!r}.",
+        highlight=False,
+    )

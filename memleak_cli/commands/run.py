@@ -1,5 +1,7 @@
 """Run scenarios, leaky and fixed, each in its own process, and print the before/after diff report.
 
+Flags left out fall back to ``[tool.memleak]`` in the nearest pyproject.toml, then to the defaults.
+
 Exit status: 0 the run completed; 1 with --fail-on-leak when a variant expected to be clean is
 not; 2 bad usage or input; 3 a scenario crashed (its traceback is in the report).
 """
@@ -17,14 +19,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from memleak_cli import engine
-from memleak_cli.analysis.thresholds import Thresholds
-from memleak_cli.discovery import builtin_scenarios, load_scenario
+from memleak_cli.config import load_config
+from memleak_cli.discovery import builtin_scenarios
 from memleak_cli.errors import EXIT_LEAK, EXIT_SCENARIO_CRASHED, UsageError
+from memleak_cli.plan import choose_variants, plan  # noqa: F401  (choose_variants: re-exported)
 from memleak_cli.report.jsonio import check_writable, write_report
 from memleak_cli.reporters.terminal import TerminalReporter
-from memleak_cli.scenario import DEFAULT_VARIANTS, Scenario
-from memleak_cli.settings import RunSettings
-from memleak_cli.units import parse_size
+from memleak_cli.settings import resolve_run_settings
 
 REPORTS_DIR = Path("reports")
 
@@ -35,32 +36,8 @@ def default_json_path(name: str, now: dt.datetime | None = None) -> Path:
     return REPORTS_DIR / f"memleak-{re.sub(r'[^A-Za-z0-9_.-]+', '_', name)}-{stamp}.json"
 
 
-def choose_variants(scenario: Scenario, variant: str) -> list[str]:
-    """``both`` → leaky and fixed; ``all`` → every declared variant; else the one named.
-
-    Raises:
-        UsageError: the scenario has no such variant.
-    """
-    if variant == "both":
-        return [v for v in DEFAULT_VARIANTS if v in scenario.variants] or list(scenario.variants)
-    if variant == "all":
-        return list(scenario.variants)
-    if variant not in scenario.variants:
-        raise UsageError(f"scenario {scenario.name!r} has no variant {variant!r}: use both, all or one of {', '.join(scenario.variants)}")
-    return [variant]
-
-
-def _size_option(text: Optional[str], default: float, flag: str) -> float:
-    if text is None:
-        return default
-    try:
-        return float(parse_size(text))
-    except UsageError as exc:
-        raise UsageError(f"{flag}: {exc}") from exc
-
-
 def run(
-    scenario: Annotated[Optional[str], typer.Argument(help="Scenario name (see 'memleak list').", show_default=False)] = None,
+    scenario: Annotated[Optional[str], typer.Argument(help="Scenario: a name (see 'memleak list'), path/to/file.py::name or package.module:name.", show_default=False)] = None,
     all_: Annotated[bool, typer.Option("--all", help="Run every built-in scenario.")] = False,
     iterations: Annotated[Optional[int], typer.Option("--iterations", "-n", help="Iterations that make the trend, warm-up included. [default: 20]")] = None,
     warmup: Annotated[Optional[int], typer.Option(help="First iterations kept out of the trend. [default: 2]")] = None,
@@ -82,30 +59,14 @@ def run(
     """Run scenarios, leaky and fixed, each in its own process, and print the before/after diff report."""
     if all_ == (scenario is not None):
         raise UsageError("name one scenario (see 'memleak list') or pass --all, not both")
-    defaults = Thresholds()
-    thresholds = Thresholds(
-        heap_bytes=_size_option(threshold, defaults.heap_bytes, "--threshold"),
-        rss_bytes=_size_option(rss_threshold, defaults.rss_bytes, "--rss-threshold"),
-        gc_objects=defaults.gc_objects if objects_threshold is None else objects_threshold,
-        py_blocks=defaults.py_blocks if blocks_threshold is None else blocks_threshold,
-        retained_bytes=_size_option(retain_threshold, defaults.retained_bytes, "--retain-threshold"),
+    settings = resolve_run_settings(
+        load_config(),
+        iterations=iterations, warmup=warmup, window=window, frames=frames, top=top, size=size,
+        threshold=threshold, rss_threshold=rss_threshold, objects_threshold=objects_threshold,
+        blocks_threshold=blocks_threshold, retain_threshold=retain_threshold,
     )
-    if thresholds.gc_objects < 0 or thresholds.py_blocks < 0:
-        raise UsageError("--objects-threshold and --blocks-threshold must be 0 or more")
-    base = RunSettings()
-    settings = RunSettings(
-        iterations=base.iterations if iterations is None else iterations,
-        warmup=base.warmup if warmup is None else warmup,
-        window=base.window if window is None else window,
-        frames=base.frames if frames is None else frames,
-        top=base.top if top is None else top,
-        size=base.size if size is None else size,
-        thresholds=thresholds,
-    ).validate()
-    # the spec string, not the scenario's name, is what the child process resolves again
-    chosen = list(builtin_scenarios().items()) if all_ else [(scenario or "", load_scenario(scenario or ""))]
-    plan = [(spec, s, choose_variants(s, variant)) for spec, s in chosen]
-    out_path = json_path or default_json_path("all" if all_ else chosen[0][1].name)
+    planned = plan(list(builtin_scenarios()) if all_ else [scenario or ""], variant, settings.size)
+    out_path = json_path or default_json_path("all" if all_ else planned[0].scenario.name)
     check_writable(out_path)  # before any work: a run must not end in a report it cannot write
     if html_path is not None:
         check_writable(html_path)
@@ -122,8 +83,8 @@ def run(
             if getattr(sample, "phase", "") != "baseline":
                 progress.advance(task)
 
-        for spec, scenario_obj, variants in plan:
-            report.scenarios.append(engine.run_scenario(scenario_obj, spec, variants, settings, on_variant=on_variant, on_sample=on_sample))
+        for item in planned:
+            report.scenarios.append(engine.run_scenario(item.scenario, item.spec, item.variants, settings, on_variant=on_variant, on_sample=on_sample))
     write_report(report, out_path)
     TerminalReporter(verbose=not quiet).render(report, sys.stdout)
     typer.echo(f"JSON report: {out_path}")

@@ -55,7 +55,8 @@ class TerminalReporter:
     def render_scenario(self, console: Console, scenario: ScenarioResult, report: RunReport) -> None:
         """The side-by-side table, then each variant's evidence."""
         settings = report.settings
-        console.rule(f"[bold]{scenario.name}[/] — finding {scenario.finding}: {scenario.description}", style="cyan")
+        finding = f"finding {scenario.finding}: " if scenario.finding else ""  # user scenarios have none
+        console.rule(f"[bold]{scenario.name}[/] — {finding}{scenario.description}", style="cyan")
         console.print(
             f"size {scenario.size}, {settings.get('iterations')} iterations ({settings.get('warmup')} warm-up), "
             f"attribution window {settings.get('window')} (+1 priming) with tracemalloc frames={settings.get('frames')}",

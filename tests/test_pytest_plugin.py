@@ -1,0 +1,213 @@
+"""The pytest plugin: @pytest.mark.memleak on leaking and clean tests, edges, messages, xdist."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import textwrap
+
+# scipy.stats is imported once here: pytester's in-process runs drop the modules they imported,
+# and numpy/scipy do not survive being imported a second time.
+import pytest
+import scipy.stats  # noqa: F401
+
+from memleak_cli.errors import UsageError
+from memleak_cli.pytest_plugin import LeakOptions, Measurement, memleak_marker, parse_marker
+
+pytest_plugins = ["pytester"]
+
+
+def plugin_args() -> list[str]:
+    """``-p memleak_cli.pytest_plugin`` unless the installed package already registers it."""
+    installed = any(ep.value == "memleak_cli.pytest_plugin" for ep in importlib.metadata.entry_points(group="pytest11"))
+    quiet = ["-W", "ignore::pytest.PytestAssertRewriteWarning"]  # the plugin is imported by this module
+    return quiet if installed else [*quiet, "-p", "memleak_cli.pytest_plugin"]
+
+
+# A body that keeps exactly `LEAK` traced bytes per call: a bytes object of LEAK - 33 bytes
+# (CPython's bytes header is 33 bytes) stored in a preallocated list, so nothing else grows.
+BODY = textwrap.dedent(
+    """
+    import pytest
+
+    SINK = [None] * 1000
+    COUNT = [0]
+
+    def keep(total):
+        SINK[COUNT[0]] = bytes(total - 33)
+        COUNT[0] += 1
+
+    @pytest.mark.memleak(iterations=12, warmup=2, max_growth="8 KiB")
+    def test_just_under():
+        keep(8191)
+
+    @pytest.mark.memleak(iterations=12, warmup=2, max_growth="8 KiB")
+    def test_at_the_limit():
+        keep(8192)
+
+    @pytest.mark.memleak(iterations=12, warmup=2, max_growth="8 KiB")
+    def test_just_over():
+        keep(8193)
+
+    @pytest.mark.memleak(iterations=12, warmup=2, max_growth=0)
+    def test_clean():
+        made = [bytes(10_000) for _ in range(10)]
+        del made
+
+    def test_unmarked_runs_once():
+        keep(100)
+        assert COUNT[0] >= 1
+    """
+)
+
+
+def test_threshold_edges_leak_and_clean(pytester):
+    pytester.makepyfile(test_edges=BODY)
+    result = pytester.runpytest(*plugin_args(), "-q")
+    result.assert_outcomes(passed=3, failed=2)
+    outcomes = {r.nodeid.split("::")[-1]: r.outcome for r in result.reprec.getreports("pytest_runtest_logreport") if r.when == "call"}
+    assert outcomes == {
+        "test_just_under": "passed", "test_at_the_limit": "failed", "test_just_over": "failed",
+        "test_clean": "passed", "test_unmarked_runs_once": "passed",
+    }
+
+
+def test_failure_message_has_verdict_growth_and_sites(pytester):
+    pytester.makepyfile(test_edges=BODY)
+    result = pytester.runpytest(*plugin_args(), "-q", "-k", "just_over")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([
+        "*memleak: LEAK — traced memory grows +8.0 KiB per iteration (max_growth 8.0 KiB), +80.0 KiB over 10 measured iterations after 2 warm-up",
+        "*slope +8.0 KiB/iteration >= threshold +8.0 KiB; 95% interval above zero; *; 10/10 deltas positive*",
+        "*top allocation sites (growth over the measured iterations, tracemalloc):",
+        "*+80.0 KiB in +10 blocks  test_edges.py:7",
+    ])
+
+
+def test_body_runs_iterations_times_and_fixtures_once(pytester):
+    pytester.makepyfile(
+        test_count="""
+        import pytest
+
+        CALLS = []
+        SETUPS = []
+
+        @pytest.fixture
+        def resource():
+            SETUPS.append(1)
+            return object()
+
+        @pytest.mark.memleak(iterations=7, warmup=3)
+        def test_counted(resource):
+            CALLS.append(None)
+
+        def test_after():
+            assert len(CALLS) == 7
+            assert len(SETUPS) == 1
+        """
+    )
+    pytester.runpytest(*plugin_args(), "-q", "-p", "no:randomly").assert_outcomes(passed=2)
+
+
+def test_leak_that_starts_in_the_middle_fails(pytester):
+    pytester.makepyfile(
+        test_middle="""
+        import pytest
+
+        SINK = []
+        CALLS = [0]
+
+        @pytest.mark.memleak(iterations=22, warmup=2, max_growth="1 KiB")
+        def test_late_leak():
+            CALLS[0] += 1
+            if CALLS[0] > 8:
+                SINK.append(bytes(50_000))
+        """
+    )
+    result = pytester.runpytest(*plugin_args(), "-q")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*memleak: LEAK — traced memory grows*"])
+
+
+def test_exception_in_the_body_fails_as_usual(pytester):
+    pytester.makepyfile(
+        test_raises="""
+        import pytest
+
+        @pytest.mark.memleak(iterations=5, warmup=1)
+        def test_boom():
+            raise ValueError("boom")
+        """
+    )
+    result = pytester.runpytest(*plugin_args(), "-q")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*ValueError: boom*"])
+
+
+def test_bad_marker_arguments_fail_the_test_with_one_line(pytester):
+    pytester.makepyfile(
+        test_bad="""
+        import pytest
+
+        @pytest.mark.memleak(iterations=4, warmup=2)
+        def test_too_few():
+            pass
+
+        @pytest.mark.memleak(max_growth="lots")
+        def test_bad_size():
+            pass
+
+        @pytest.mark.memleak(repeat=3)
+        def test_unknown():
+            pass
+        """
+    )
+    result = pytester.runpytest(*plugin_args(), "-q")
+    result.assert_outcomes(failed=3)
+    result.stdout.fnmatch_lines_random([
+        "*@pytest.mark.memleak: iterations=4 is too few: use at least 5 (warmup 2 + 3 measured)",
+        "*@pytest.mark.memleak: max_growth: cannot read size 'lots'*",
+        "*@pytest.mark.memleak: unknown argument 'repeat': use frames, iterations, max_growth, top, warmup",
+    ])
+
+
+def test_marker_is_registered_for_strict_markers(pytester):
+    pytester.makepyfile(test_strict="import pytest\n\n@pytest.mark.memleak(iterations=4, warmup=0)\ndef test_x():\n    pass\n")
+    pytester.runpytest(*plugin_args(), "-q", "--strict-markers").assert_outcomes(passed=1)
+
+
+def test_works_under_xdist(pytester):
+    pytester.makepyfile(test_edges=BODY.replace("def test_unmarked_runs_once():\n    keep(100)\n    assert COUNT[0] >= 1\n", ""))
+    result = pytester.runpytest_subprocess(*plugin_args(), "-n", "2", "-q")
+    result.assert_outcomes(passed=2, failed=2)
+    result.stdout.fnmatch_lines(["*test_just_over*", "*memleak: LEAK — traced memory grows +8.0 KiB per iteration*"])
+
+
+# --- the pieces, without pytest in the loop -----------------------------------------------------
+def test_parse_marker_defaults_and_sizes():
+    assert parse_marker((), {}) == LeakOptions(20, 2, 1024, 10, 5)
+    assert parse_marker((), {"max_growth": "1.5 kB", "iterations": 5, "warmup": 0}).max_growth == 1500
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "message"),
+    [
+        ((5,), {}, "takes keyword arguments only"),
+        ((), {"iterations": 2.5}, "iterations must be a whole number >= 1, got 2.5"),
+        ((), {"warmup": -1}, "warmup must be a whole number >= 0, got -1"),
+        ((), {"max_growth": -5}, "max_growth must be a size such as '8 KiB' or a number of bytes, got -5"),
+        ((), {"frames": 101}, "frames must be at most 100, got 101"),
+        ((), {"top": 0}, "top must be a whole number >= 1, got 0"),
+    ],
+)
+def test_parse_marker_rejects(args, kwargs, message):
+    with pytest.raises(UsageError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        parse_marker(args, kwargs)
+
+
+def test_marker_judges_with_the_engine_trend():
+    options = LeakOptions(iterations=8, warmup=2, max_growth=100)
+    assert memleak_marker(options, Measurement([1000 + 99 * i for i in range(7)])) is None  # just under
+    failure = memleak_marker(options, Measurement([1000 + 100 * i for i in range(7)]))  # at the limit fails
+    assert failure is not None and failure.long_repr.startswith("memleak: LEAK — traced memory grows +100 B per iteration")
+    # a cache that fills once and stays is not steady growth
+    assert memleak_marker(options, Measurement([1000, 50_000, 50_000, 50_000, 50_000, 50_000, 50_000])) is None

@@ -1,0 +1,3 @@
+"""A user file that raises on import."""
+
+raise ZeroDivisionError("division by zero in user code")
