@@ -21,10 +21,24 @@ app.command("run", help=run.__doc__)(run.run)
 app.command("list", help=list_cmd.__doc__)(list_cmd.list_scenarios)
 
 
-def main() -> None:
-    """Console-script entry point: every MemleakError becomes one ``error:`` line and its exit code."""
+def _click_exception() -> type[Exception]:
+    """click's ``ClickException``: vendored as ``typer._click`` by typer >= 0.2x, else the click package."""
     try:
-        app(standalone_mode=False)
+        from typer._click.exceptions import ClickException
+    except ImportError:
+        from click import ClickException
+    return ClickException
+
+
+def main() -> None:
+    """Console-script entry point: every MemleakError becomes one ``error:`` line and its exit code.
+
+    With ``standalone_mode=False`` click does not exit on ``typer.Exit``: it *returns* the exit
+    code, so the return value is the process exit status.
+    """
+    click_exception = _click_exception()
+    try:
+        code = app(standalone_mode=False)
     except MemleakError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)
@@ -36,6 +50,7 @@ def main() -> None:
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         sys.exit(130)
-    except __import__("click").ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
+    except click_exception as exc:
+        exc.show()  # type: ignore[attr-defined]
+        sys.exit(exc.exit_code)  # type: ignore[attr-defined]
+    sys.exit(code if isinstance(code, int) else 0)

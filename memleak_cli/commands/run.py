@@ -101,12 +101,14 @@ def run(
         size=base.size if size is None else size,
         thresholds=thresholds,
     ).validate()
-    chosen = list(builtin_scenarios().values()) if all_ else [load_scenario(scenario or "")]
+    broken: dict[str, str] = {}  # --all: a module that fails to import is reported, not fatal
+    chosen = list(builtin_scenarios(broken).values()) if all_ else [load_scenario(scenario or "")]
     plan = [(s, choose_variants(s, variant)) for s in chosen]
     out_path = json_path or default_json_path("all" if all_ else chosen[0].name)
     check_writable(out_path)  # before any work: a run must not end in a report it cannot write
 
     report = engine.new_report(["memleak", *sys.argv[1:]], settings)
+    report.scenarios.extend(engine.import_failure(module, message, settings) for module, message in broken.items())
     console = Console(stderr=True)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console, transient=True, disable=not console.is_terminal) as progress:
         task = progress.add_task("starting", total=None)
