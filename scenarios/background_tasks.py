@@ -24,6 +24,7 @@ both entries, in a ``finally`` so the failing task is cleaned too (:func:`cleanu
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 from collections.abc import Callable, Iterator, Mapping
@@ -116,7 +117,7 @@ def _workload(size: Mapping[str, Any], guard: Callable[[BackgroundTaskManager, s
             if number % size["fail_every"] == size["fail_every"] - 1:
                 target.iloc[::7] = float("nan")  # a batch with missing labels: the task raises
             task_progress[task_id] = {"status": "running", "progress": 0}
-            callbacks = [lambda task_id=task_id: task_progress.pop(task_id, None)]
+            callbacks: list[Callable[[], object]] = [functools.partial(task_progress.pop, task_id, None)]
             try:
                 if guard is None:
                     background_task_manager.run_task(task_id, work, [frame, target], callbacks)

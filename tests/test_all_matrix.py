@@ -16,7 +16,13 @@ from rich.console import Console
 
 from memleak_cli.discovery import PACKAGE_ENV, builtin_scenarios, load_scenario
 from memleak_cli.errors import ScenarioError, UsageError
-from memleak_cli.report.model import Attribution, MetricTrend, RunReport, ScenarioResult, VariantResult
+from memleak_cli.report.model import (
+    Attribution,
+    MetricTrend,
+    RunReport,
+    ScenarioResult,
+    VariantResult,
+)
 from memleak_cli.reporters.terminal import TerminalReporter, lead_trend, render_matrix
 
 REPO = Path(__file__).resolve().parents[1]
@@ -158,7 +164,7 @@ def matrix_rows(text: str) -> list[str]:
         if cells[1]:  # the variant cell starts a row
             rows.append(cells)
         elif rows:
-            rows[-1] = [f"{a} {b}".strip() for a, b in zip(rows[-1], cells)]
+            rows[-1] = [f"{a} {b}".strip() for a, b in zip(rows[-1], cells, strict=True)]
     return [" | ".join(cells) for cells in rows]
 
 

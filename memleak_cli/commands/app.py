@@ -24,10 +24,10 @@ app.command("list", help=list_cmd.__doc__)(list_cmd.list_scenarios)
 def _click_exception() -> type[Exception]:
     """click's ``ClickException``: vendored as ``typer._click`` by typer >= 0.2x, else the click package."""
     try:
-        from typer._click.exceptions import ClickException
+        from typer._click import exceptions
     except ImportError:
-        from click import ClickException
-    return ClickException
+        from click import exceptions  # type: ignore[no-redef]
+    return exceptions.ClickException
 
 
 def main() -> None:
