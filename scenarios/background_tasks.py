@@ -148,7 +148,7 @@ SCENARIO = Scenario(
     module=__name__,
     sizes={
         "small": {"tasks": 2, "fail_every": 4, "rows": 300, "columns": 8, "estimators": 10},
-        "medium": {"tasks": 4, "fail_every": 4, "rows": 2000, "columns": 20, "estimators": 30},
+        "medium": {"tasks": 3, "fail_every": 4, "rows": 2000, "columns": 20, "estimators": 20},
         "large": {"tasks": 8, "fail_every": 4, "rows": 10000, "columns": 40, "estimators": 100},
     },
     variants={
