@@ -10,6 +10,11 @@ A scenario *spec* is one of
 * ``package.module:name`` — an attribute of an importable module (the current folder is on
   the import path, as with ``python -m``).
 
+The built-in package searched is ``scenarios`` unless the environment variable
+``MEMLEAK_SCENARIO_PACKAGE`` names another importable package (:data:`PACKAGE_ENV`). It is read
+at every call and inherited by the measuring processes, so tests and embedders can point the
+whole run — parent and children — at their own scenarios.
+
 The parent process resolves the spec to validate it and learn the variant names; each measuring
 child resolves the same string again with the same working folder.
 
@@ -37,15 +42,27 @@ from memleak_cli.scenario import SIZES, Scenario, Variant, adapt_variant_callabl
 
 ENTRY_POINT_GROUP = "memleak.scenarios"
 MAIN_VARIANT = "main"
+PACKAGE_ENV = "MEMLEAK_SCENARIO_PACKAGE"
+DEFAULT_PACKAGE = "scenarios"
 
 
-def builtin_scenarios() -> dict[str, Scenario]:
+def builtin_scenarios(broken: dict[str, str] | None = None) -> dict[str, Scenario]:
     """All built-in scenarios by name, in module order.
 
+    Args:
+        broken: when given, a module that fails to import does not stop discovery: its name
+            (``scenarios.foo``) is added to *broken* with the one-line error, and the other
+            modules are still searched. When ``None``, the failure raises.
+
     Raises:
-        ScenarioError: a scenario module fails to import or two share a name.
+        ScenarioError: the package cannot be imported, two scenarios share a name, or (when
+            *broken* is ``None``) a scenario module fails to import.
     """
-    import scenarios as package
+    package_name = os.environ.get(PACKAGE_ENV) or DEFAULT_PACKAGE
+    try:
+        package = importlib.import_module(package_name)
+    except Exception as exc:
+        raise ScenarioError(f"scenario package {package_name} failed to import: {exc}") from exc
 
     found: dict[str, Scenario] = {}
     for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
@@ -55,7 +72,11 @@ def builtin_scenarios() -> dict[str, Scenario]:
         try:
             module = importlib.import_module(module_name)
         except Exception as exc:  # a broken scenario module must not hide the others' names
-            raise ScenarioError(f"scenario module {module_name} failed to import: {exc}") from exc
+            message = f"scenario module {module_name} failed to import: {type(exc).__name__}: {exc}"
+            if broken is None:
+                raise ScenarioError(message) from exc
+            broken[module_name] = message
+            continue
         scenario = getattr(module, "SCENARIO", None)
         if isinstance(scenario, Scenario):
             if scenario.name in found:
@@ -247,7 +268,8 @@ def load_scenario(spec: str) -> Scenario:
     """
     if is_user_spec(spec):
         return load_user_scenario(spec)
-    known = builtin_scenarios()
+    broken: dict[str, str] = {}  # a broken module must not hide the others (every worker uses this)
+    known = builtin_scenarios(broken)
     if spec in known:
         return known[spec]
     plugins = _entry_points()
@@ -257,4 +279,5 @@ def load_scenario(spec: str) -> Scenario:
     hint = f" Did you mean {', '.join(close)}?" if close else ""
     if spec.endswith(".py"):
         hint = f" To run code from a file, name the callable: {spec}::name."
-    raise UsageError(f"unknown scenario {spec!r}.{hint} Run 'memleak list' to see them all.")
+    failed = f" ({'; '.join(broken.values())})" if broken else ""
+    raise UsageError(f"unknown scenario {spec!r}.{hint} Run 'memleak list' to see them all.{failed}")

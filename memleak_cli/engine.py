@@ -80,6 +80,17 @@ def run_scenario(
     return result
 
 
+def import_failure(module: str, message: str, settings: RunSettings) -> ScenarioResult:
+    """A :class:`ScenarioResult` for a scenario module that failed to import (``run --all``).
+
+    It has one variant, ``import``, with verdict ``ERROR`` and *message* as reason and error, so
+    the report, the matrix and the exit status treat it as a crashed scenario.
+    """
+    name = module.rsplit(".", 1)[-1].replace("_", "-")
+    failed = VariantResult(variant="import", expect="CLEAN", verdict="ERROR", reason=message, error=message, exit_code=None)
+    return ScenarioResult(name=name, description=f"module {module} failed to import", finding="", size=settings.size, variants=[failed])
+
+
 def expectation_failures(report: RunReport) -> list[str]:
     """Variants expected CLEAN that are not (what ``--fail-on-leak`` fails on), as one line each."""
     return [

@@ -65,13 +65,15 @@ def run(
         threshold=threshold, rss_threshold=rss_threshold, objects_threshold=objects_threshold,
         blocks_threshold=blocks_threshold, retain_threshold=retain_threshold,
     )
-    planned = plan(list(builtin_scenarios()) if all_ else [scenario or ""], variant, settings.size)
+    broken: dict[str, str] = {}  # --all: a module that fails to import is reported, not fatal
+    planned = plan(list(builtin_scenarios(broken)) if all_ else [scenario or ""], variant, settings.size)
     out_path = json_path or default_json_path("all" if all_ else planned[0].scenario.name)
     check_writable(out_path)  # before any work: a run must not end in a report it cannot write
     if html_path is not None:
         check_writable(html_path)
 
     report = engine.new_report(["memleak", *sys.argv[1:]], settings)
+    report.scenarios.extend(engine.import_failure(module, message, settings) for module, message in broken.items())
     console = Console(stderr=True)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console, transient=True, disable=not console.is_terminal) as progress:
         task = progress.add_task("starting", total=None)

@@ -38,6 +38,54 @@ def _held_cell(result: VariantResult, metric: str) -> str:
     return amount(getattr(last[-1], metric) - getattr(baseline, metric), unit)
 
 
+def lead_trend(result: VariantResult) -> MetricTrend | None:
+    """The metric that speaks for *result*: its first leaking trend, else its first trend
+    (trends come in :data:`~memleak_cli.analysis.verdict.LEAD_ORDER`: gc objects first);
+    ``None`` when nothing was measured (a crash before three samples)."""
+    return next((t for t in result.trends if t.leaking), result.trends[0] if result.trends else None)
+
+
+def _matrix_note(result: VariantResult) -> Text:
+    if result.verdict == "ERROR":
+        message = result.reason.splitlines()[0] if result.reason else "crashed"
+        return Text(message, style="magenta")
+    if result.verdict != result.expect:
+        return Text(f"expected {result.expect}", style="yellow")
+    return Text("as expected", style="dim")
+
+
+def render_matrix(report: RunReport, console: Console) -> None:
+    """The closing matrix of a multi-scenario run: one row per scenario × variant.
+
+    Columns: verdict; growth per iteration of the lead metric (:func:`lead_trend`, Theil–Sen
+    slope in its unit); retained size after the work (pympler deep size of the attribution
+    window's retained roots, bytes); wall time of the variant's process; and a note — the
+    crash message for ``ERROR``, the expected verdict when it differs.
+    """
+    table = Table(title=f"All scenarios, size {report.settings.get('size')}: verdict per variant", title_justify="left")
+    # short cells never wrap; the growth and the note wrap when the terminal is narrow
+    table.add_column("scenario", style="bold", no_wrap=True)
+    table.add_column("variant", no_wrap=True)
+    table.add_column("verdict", no_wrap=True)
+    table.add_column("growth / it (lead metric)")
+    table.add_column("retained", justify="right", no_wrap=True)
+    table.add_column("time", justify="right", no_wrap=True)
+    table.add_column("note")
+    for scenario in report.scenarios:
+        for index, result in enumerate(scenario.variants):
+            trend = lead_trend(result)
+            growth = Text("n/a", style="dim") if trend is None else Text(
+                f"{amount(trend.slope, trend.unit)}{'' if trend.unit == 'bytes' else ' ' + trend.unit} ({METRIC_LABEL.get(trend.metric, trend.metric)})",
+                style="red" if trend.leaking else "",
+            )
+            retained = format_bytes(result.attribution.retained_bytes) if result.attribution else "n/a"
+            table.add_row(
+                scenario.name if index == 0 else "", result.variant, verdict_text(result.verdict), growth, retained, f"{result.seconds:.1f} s", _matrix_note(result),
+                end_section=index == len(scenario.variants) - 1,
+            )
+    console.print(table)
+
+
 class TerminalReporter:
     """Renders a :class:`RunReport` with rich, to any stream (tests pass a StringIO)."""
 
@@ -51,6 +99,8 @@ class TerminalReporter:
         console = Console(file=file, width=self.width, force_terminal=self.color, no_color=self.color is False, highlight=False)
         for scenario in report.scenarios:
             self.render_scenario(console, scenario, report)
+        if len(report.scenarios) > 1:
+            render_matrix(report, console)
 
     def render_scenario(self, console: Console, scenario: ScenarioResult, report: RunReport) -> None:
         """The side-by-side table, then each variant's evidence."""
