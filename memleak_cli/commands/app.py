@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import sys
+from collections.abc import Callable
+from typing import Any
 
 import typer
 
-from memleak_cli.commands import list_cmd, run
+from memleak_cli.commands import list_cmd, run, watch
 from memleak_cli.errors import MemleakError
 
 app = typer.Typer(
@@ -19,6 +22,24 @@ app = typer.Typer(
 )
 app.command("run", help=run.__doc__)(run.run)
 app.command("list", help=list_cmd.__doc__)(list_cmd.list_scenarios)
+
+
+def one_line_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn a MemleakError raised by *command* into its ``error:`` line and exit code inside the
+    command, so that typer.testing.CliRunner (which bypasses :func:`main`) sees them too."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except MemleakError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(exc.exit_code) from None
+
+    return wrapper
+
+
+app.command("watch", help=watch.__doc__)(one_line_errors(watch.watch))
 
 
 def main() -> None:
