@@ -57,6 +57,10 @@ def main() -> None:
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         sys.exit(130)
-    except __import__("click").ClickException as exc:
-        exc.show()
+    except typer.exceptions.TyperException as exc:  # click's usage errors (typer vendors click)
+        show = getattr(exc, "show", None)
+        if show is not None:
+            show()
+        else:
+            typer.echo(f"error: {exc.format_message()}", err=True)
         sys.exit(exc.exit_code)
