@@ -21,9 +21,12 @@ Each measurement is the cheap sample of ``memleak run`` (:func:`memleak_cli.prob
 ``gc.collect()``, then RSS/USS by psutil, ``sys.getallocatedblocks()``, ``len(gc.get_objects())``…),
 taken before and after the operation; ``traced=True`` adds tracemalloc's net bytes and peak, and
 ``retained=True`` the objects the operation made that are still reachable after it
-(:mod:`memleak_cli.probes.retained`). With ``repeat=True`` the samples after each call are kept
+(:mod:`memleak_cli.probes.retained`). With ``repeat=True`` the sample after each call is kept
 (after ``warmup`` calls, the last ``keep``) and judged by
 :func:`memleak_cli.analysis.verdict.trends`/``judge``, exactly as ``memleak run`` judges iterations.
+Like ``memleak run``'s, these samples are levels of the whole process: growth that other code
+makes between two calls (another leak, a background thread) counts too. Track one operation at a
+time when judging it; ``traced``/``retained`` look at each call alone.
 
 Cost per call: two full collections and two ``gc.get_objects()`` (milliseconds on a heap of 10^5
 objects) plus reading ``/proc/PID/smaps`` for USS; ``retained=True`` adds a heap mark and a
@@ -84,7 +87,9 @@ class TrackResult:
     (allocated in it and still alive); ``traced_peak_bytes`` the peak above the start, only when
     this tracker started tracemalloc. ``retained`` are the largest retained roots with their
     reference chains (:func:`memleak_cli.probes.retained.find_retained`). ``before``/``after``
-    are the full samples.
+    are the full samples. The counts include the tracker's own record of the call (2 gc objects
+    and about a dozen Python heap blocks; with ``retained=True`` also the description of the
+    roots).
     """
 
     name: str
@@ -127,8 +132,8 @@ class TrackVerdict:
 
     ``verdict`` is ``LEAK``, ``RETAINS`` or ``CLEAN`` (see :mod:`memleak_cli.analysis.verdict`);
     ``trends`` are in unit per call; ``samples`` are the baseline, warm-up and measured samples
-    (phases ``baseline``, ``warmup``, ``measure``); ``attribution`` holds what the last call
-    retained when ``retained=True``.
+    (phases ``baseline``, ``warmup``, ``measure``: process levels after each call);
+    ``attribution`` holds what the last call retained when ``retained=True``.
     """
 
     name: str
@@ -199,7 +204,7 @@ class Tracker:
         self.calls = 0
         self.result: TrackResult | None = None
         # Samples are kept as tuples of atomic values: the collector untracks such tuples, so
-        # the tracker's own bookkeeping adds no gc-tracked object per call (it adds ~10 Python
+        # the tracker's own bookkeeping adds no gc-tracked object per call (it adds ~7 Python
         # heap blocks per call, far below the 64 blocks/call threshold, and stops at `keep`).
         self._baseline: tuple[Any, ...] | None = None
         self._warmup_samples: list[tuple[Any, ...]] = []
@@ -225,6 +230,10 @@ class Tracker:
             owns = not tracemalloc.is_tracing()
             if owns:
                 tracemalloc.start(self.frames)
+            else:
+                import gc
+
+                gc.collect()  # garbage traced before the call must not be freed inside it
             traced_start = tracemalloc.get_traced_memory()[0]
         mark = None
         if self.retained:
