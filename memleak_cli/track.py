@@ -51,7 +51,7 @@ import types
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from memleak_cli.analysis.thresholds import Thresholds
 from memleak_cli.analysis.verdict import judge, trends
@@ -118,11 +118,17 @@ class TrackResult:
             f"gc objects {_signed(self.gc_objects, 'count')}",
         ]
         if self.traced_bytes is not None:
-            peak = "" if self.traced_peak_bytes is None else f" (peak {format_bytes(self.traced_peak_bytes)})"
+            peak = (
+                ""
+                if self.traced_peak_bytes is None
+                else f" (peak {format_bytes(self.traced_peak_bytes)})"
+            )
             parts.append(f"traced {_signed(self.traced_bytes, 'bytes')}{peak}")
         if self.retained_bytes is not None:
             holder = f", held by {self.retained[0].path}" if self.retained else ""
-            parts.append(f"retained {self.retained_roots} root(s) of {format_bytes(self.retained_bytes)}{holder}")
+            parts.append(
+                f"retained {self.retained_roots} root(s) of {format_bytes(self.retained_bytes)}{holder}"
+            )
         return ", ".join(parts)
 
 
@@ -189,7 +195,9 @@ class Tracker:
         level: int | None = logging.INFO,
     ) -> None:
         if warmup < 0 or keep < MIN_TREND_POINTS or frames < 1 or top < 1:
-            raise UsageError(f"track {name!r}: warmup must be >= 0, keep >= {MIN_TREND_POINTS}, frames and top >= 1")
+            raise UsageError(
+                f"track {name!r}: warmup must be >= 0, keep >= {MIN_TREND_POINTS}, frames and top >= 1"
+            )
         self.name = name
         self.repeat = repeat
         self.warmup = warmup
@@ -240,10 +248,16 @@ class Tracker:
             from memleak_cli.probes.retained import mark_heap
 
             mark = mark_heap()
-        self._call = _Call(before=before, started=time.perf_counter(), traced_start=traced_start, owns_tracing=owns, mark=mark)
+        self._call = _Call(
+            before=before,
+            started=time.perf_counter(),
+            traced_start=traced_start,
+            owns_tracing=owns,
+            mark=mark,
+        )
         return self
 
-    def __exit__(self, exc_type: object, exc: object, tb: object) -> bool:
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> Literal[False]:
         self._depth -= 1
         if self._depth > 0 or self._call is None:
             return False
@@ -320,7 +334,11 @@ class Tracker:
     # -- verdict ---------------------------------------------------------------------------
     def samples(self) -> list[Sample]:
         """The kept samples as :class:`Sample` objects: baseline, warm-up, then measured calls."""
-        kept = ([self._baseline] if self._baseline is not None else []) + self._warmup_samples + list(self._measured)
+        kept = (
+            ([self._baseline] if self._baseline is not None else [])
+            + self._warmup_samples
+            + list(self._measured)
+        )
         return [Sample(*values) for values in kept]
 
     def verdict(self) -> TrackVerdict:
@@ -335,7 +353,9 @@ class Tracker:
                 ``warmup + 3`` calls were measured.
         """
         if not self.repeat:
-            raise UsageError(f"track {self.name!r}: a verdict needs the samples of many calls: use track(..., repeat=True)")
+            raise UsageError(
+                f"track {self.name!r}: a verdict needs the samples of many calls: use track(..., repeat=True)"
+            )
         if len(self._measured) < MIN_TREND_POINTS:
             raise UsageError(
                 f"track {self.name!r}: a verdict needs at least {self.warmup + MIN_TREND_POINTS} calls "

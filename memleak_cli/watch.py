@@ -27,7 +27,13 @@ import psutil
 from memleak_cli import __version__
 from memleak_cli.analysis.trend import fit_trend
 from memleak_cli.errors import UsageError
-from memleak_cli.report.watch_model import WATCH_KIND, WATCH_SCHEMA_VERSION, WatchPoint, WatchReport, WatchTrend
+from memleak_cli.report.watch_model import (
+    WATCH_KIND,
+    WATCH_SCHEMA_VERSION,
+    WatchPoint,
+    WatchReport,
+    WatchTrend,
+)
 from memleak_cli.units import format_bytes, format_duration
 
 MiB = 1024 * 1024
@@ -65,7 +71,9 @@ class WatchSettings:
             UsageError: one line naming the bad value.
         """
         if self.interval < MIN_INTERVAL:
-            raise UsageError(f"--interval {format_duration(self.interval)} is too short: use at least 10ms")
+            raise UsageError(
+                f"--interval {format_duration(self.interval)} is too short: use at least 10ms"
+            )
         if self.duration is not None and self.duration <= 0:
             raise UsageError("--duration must be more than 0")
         if self.warmup < 0 or self.threshold_per_minute < 0:
@@ -82,7 +90,12 @@ class WatchSettings:
 class Target:
     """The watched process: attached by PID (:meth:`attach`) or started (:meth:`launch`)."""
 
-    def __init__(self, process: psutil.Process, command: list[str], popen: subprocess.Popen[bytes] | None = None) -> None:
+    def __init__(
+        self,
+        process: psutil.Process,
+        command: list[str],
+        popen: subprocess.Popen[bytes] | None = None,
+    ) -> None:
         self.process = process
         self.command = command
         self.popen = popen
@@ -109,11 +122,15 @@ class Target:
             process.memory_info()
             command = process.cmdline() or [process.name()]
         except psutil.ZombieProcess:
-            raise UsageError(f"process {pid} has already exited (a zombie waiting for its parent)") from None
+            raise UsageError(
+                f"process {pid} has already exited (a zombie waiting for its parent)"
+            ) from None
         except psutil.NoSuchProcess:
             raise UsageError(f"no process with PID {pid}") from None
         except psutil.AccessDenied:
-            raise UsageError(f"cannot read the memory of PID {pid}: access denied (watch a process of your own user, or run as root)") from None
+            raise UsageError(
+                f"cannot read the memory of PID {pid}: access denied (watch a process of your own user, or run as root)"
+            ) from None
         return cls(process, command)
 
     @classmethod
@@ -124,7 +141,9 @@ class Target:
             UsageError: the command is empty or cannot be started.
         """
         if not argv:
-            raise UsageError("give a command to watch after '--', e.g. memleak watch -- python serve.py")
+            raise UsageError(
+                "give a command to watch after '--', e.g. memleak watch -- python serve.py"
+            )
         try:
             popen = subprocess.Popen(list(argv))
         except OSError as exc:
@@ -223,7 +242,7 @@ def watch(
         kind=WATCH_KIND,
         schema_version=WATCH_SCHEMA_VERSION,
         tool_version=__version__,
-        created=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         command=list(command),
         target=target.describe(),
         settings=settings.as_dict(),
@@ -236,11 +255,21 @@ def watch(
             if reading is None:
                 report.ended = "exited"
                 break
-            report.points.append(WatchPoint(seconds=round(clock() - start, 4), rss_bytes=reading[0], uss_bytes=reading[1], processes=reading[2]))
+            report.points.append(
+                WatchPoint(
+                    seconds=round(clock() - start, 4),
+                    rss_bytes=reading[0],
+                    uss_bytes=reading[1],
+                    processes=reading[2],
+                )
+            )
             if on_point is not None:
                 on_point(report.points)
             step += 1
-            if settings.duration is not None and step * settings.interval > settings.duration + 1e-9:
+            if (
+                settings.duration is not None
+                and step * settings.interval > settings.duration + 1e-9
+            ):
                 report.ended = "duration"
                 break
             if target.wait(start + step * settings.interval - clock()):
@@ -255,7 +284,9 @@ def watch(
     return analyze(report, settings)
 
 
-def reduce_series(times: Sequence[float], values: Sequence[float], limit: int) -> tuple[list[float], float]:
+def reduce_series(
+    times: Sequence[float], values: Sequence[float], limit: int
+) -> tuple[list[float], float]:
     """At most *limit* values (medians of consecutive equal buckets) and the seconds per step.
 
     Returns ``(values, step_seconds)``; the step is the mean gap between the buckets' mean times.
@@ -265,9 +296,17 @@ def reduce_series(times: Sequence[float], values: Sequence[float], limit: int) -
     if len(values) <= limit:
         reduced_times, reduced = list(times), [float(v) for v in values]
     else:
-        reduced_times = [float(np.mean(c)) for c in np.array_split(np.asarray(times, dtype=float), limit)]
-        reduced = [float(np.median(c)) for c in np.array_split(np.asarray(values, dtype=float), limit)]
-    step = (reduced_times[-1] - reduced_times[0]) / (len(reduced_times) - 1) if len(reduced_times) > 1 else 0.0
+        reduced_times = [
+            float(np.mean(c)) for c in np.array_split(np.asarray(times, dtype=float), limit)
+        ]
+        reduced = [
+            float(np.median(c)) for c in np.array_split(np.asarray(values, dtype=float), limit)
+        ]
+    step = (
+        (reduced_times[-1] - reduced_times[0]) / (len(reduced_times) - 1)
+        if len(reduced_times) > 1
+        else 0.0
+    )
     return reduced, step
 
 
@@ -275,7 +314,9 @@ def _per_minute(value: float, step: float) -> float:
     return value * 60.0 / step if step > 0 else 0.0
 
 
-def fit_growth(metric: str, points: Sequence[WatchPoint], settings: WatchSettings) -> WatchTrend | None:
+def fit_growth(
+    metric: str, points: Sequence[WatchPoint], settings: WatchSettings
+) -> WatchTrend | None:
     """The trend of *metric* over *points* (already past warm-up); ``None`` when fewer than 3
     points or the metric was not read at every point."""
     values = [getattr(p, metric) for p in points]
@@ -308,10 +349,13 @@ def _rate(value: float) -> str:
 def _reason(t: WatchTrend, vote: float) -> str:
     m = t.trend
     checks = {
-        f"slope {_rate(t.per_minute)} > threshold {_rate(t.threshold_per_minute)}": m.slope > m.threshold,
-        f"95% interval [{_rate(t.low_per_minute)}, {_rate(t.high_per_minute)}] above zero": m.slope_low > 0,
+        f"slope {_rate(t.per_minute)} > threshold {_rate(t.threshold_per_minute)}": m.slope
+        > m.threshold,
+        f"95% interval [{_rate(t.low_per_minute)}, {_rate(t.high_per_minute)}] above zero": m.slope_low
+        > 0,
         f"sustained (second half {_rate(t.late_per_minute)})": m.late_slope > m.threshold,
-        f"{m.positive_deltas}/{m.deltas} steps of {format_duration(t.step_seconds)} grew (vote needs {vote:.0%})": m.positive_deltas >= vote * m.deltas,
+        f"{m.positive_deltas}/{m.deltas} steps of {format_duration(t.step_seconds)} grew (vote needs {vote:.0%})": m.positive_deltas
+        >= vote * m.deltas,
     }
     if t.leaking:
         return "; ".join(checks)
@@ -324,9 +368,15 @@ def analyze(report: WatchReport, settings: WatchSettings) -> WatchReport:
     3 points remain after warm-up. Returns *report*."""
     points = report.points
     report.peak_rss_bytes = max((p.rss_bytes for p in points), default=None)
-    report.peak_uss_bytes = max((p.uss_bytes for p in points if p.uss_bytes is not None), default=None)
+    report.peak_uss_bytes = max(
+        (p.uss_bytes for p in points if p.uss_bytes is not None), default=None
+    )
     judged = [p for p in points if p.seconds >= settings.warmup]
-    report.trends = [t for t in (fit_growth(m, judged, settings) for m in ("uss_bytes", "rss_bytes")) if t is not None]
+    report.trends = [
+        t
+        for t in (fit_growth(m, judged, settings) for m in ("uss_bytes", "rss_bytes"))
+        if t is not None
+    ]
     if not report.trends:
         report.verdict = "UNKNOWN"
         report.reason = (
@@ -343,7 +393,9 @@ def analyze(report: WatchReport, settings: WatchSettings) -> WatchReport:
     else:
         report.verdict = "CLEAN"
         rates = ", ".join(f"{METRIC_LABEL[t.metric]} {_rate(t.per_minute)}" for t in report.trends)
-        report.reason = f"no sustained growth ({rates}; threshold {_rate(settings.threshold_per_minute)})"
+        report.reason = (
+            f"no sustained growth ({rates}; threshold {_rate(settings.threshold_per_minute)})"
+        )
     return report
 
 
@@ -352,9 +404,12 @@ def recent_per_minute(points: Sequence[WatchPoint], metric: str, last: int = 60)
     view's trend); ``None`` with fewer than 3 points or a missing value."""
     tail = points[-last:]
     values = [getattr(p, metric) for p in tail]
-    if len(tail) < MIN_TREND_POINTS or any(v is None for v in values) or tail[-1].seconds <= tail[0].seconds:
+    if (
+        len(tail) < MIN_TREND_POINTS
+        or any(v is None for v in values)
+        or tail[-1].seconds <= tail[0].seconds
+    ):
         return None
     from scipy.stats import theilslopes
 
     return float(theilslopes(values, [p.seconds for p in tail]).slope) * 60.0
-

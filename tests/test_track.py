@@ -59,7 +59,9 @@ def test_decorated_leaky_function_is_leak_on_gc_objects() -> None:
     assert verdict.verdict == "LEAK"
     assert "gc_objects" in verdict.reason
     objects = verdict.trend("gc_objects")
-    assert objects is not None and 10.5 <= objects.slope <= 11.5  # 11 per call, nothing of the tracker's
+    assert (
+        objects is not None and 10.5 <= objects.slope <= 11.5
+    )  # 11 per call, nothing of the tracker's
     assert verdict.calls == CALLS and verdict.measured == CALLS - 2 and verdict.warmup == 2
 
 
@@ -150,7 +152,9 @@ def test_repeat_with_retained_tells_retention_from_growth() -> None:
     def keep_latest() -> None:
         _Latest.value = list(range(5000))  # replaces the previous one: bounded
 
-    tracker = memleak_cli.track("latest", repeat=True, retained=True, metrics=DETERMINISTIC, level=None)
+    tracker = memleak_cli.track(
+        "latest", repeat=True, retained=True, metrics=DETERMINISTIC, level=None
+    )
     for _ in range(8):
         with tracker:
             keep_latest()
@@ -236,6 +240,8 @@ def test_importing_memleak_loads_nothing_heavy_and_track_resolves_either_way() -
         print("ok")
         """
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -22,7 +23,8 @@ from memleak_cli.report.jsonio import check_writable
 from memleak_cli.report.watch_model import WatchPoint, write_watch_report
 from memleak_cli.reporters.watch_view import live_panel, render_summary
 from memleak_cli.units import parse_duration, parse_size
-from memleak_cli.watch import Target, WatchSettings, watch as watch_target
+from memleak_cli.watch import Target, WatchSettings
+from memleak_cli.watch import watch as watch_target
 
 
 def _option(parse, text: str, flag: str):  # type: ignore[no-untyped-def]
@@ -33,35 +35,75 @@ def _option(parse, text: str, flag: str):  # type: ignore[no-untyped-def]
 
 
 def watch(
-    command: Annotated[Optional[list[str]], typer.Argument(help="Command to start and watch, after '--'.", show_default=False)] = None,
-    pid: Annotated[Optional[int], typer.Option("--pid", min=1, help="Watch this running process (and its children).", show_default=False)] = None,
-    interval: Annotated[str, typer.Option(help="Time between readings, e.g. 500ms, 1s, 2m.")] = "1s",
-    duration: Annotated[Optional[str], typer.Option(help="How long to watch, e.g. 30s, 10m, 2h. [default: until the process exits or Ctrl-C]", show_default=False)] = None,
-    warmup: Annotated[str, typer.Option(help="First part of the watch kept out of the trend (start-up, imports).")] = "0s",
-    threshold: Annotated[str, typer.Option(help="RSS/USS growth per minute that counts as a leak, e.g. 1MiB.")] = "1MiB",
-    json_path: Annotated[Optional[Path], typer.Option("--json", help="Where to write the JSON report. [default: reports/memleak-watch-<target>-<time>.json]", show_default=False)] = None,
-    fail_on_leak: Annotated[bool, typer.Option("--fail-on-leak", help="Exit 1 when memory grew steadily.")] = False,
+    command: Annotated[
+        list[str] | None,
+        typer.Argument(help="Command to start and watch, after '--'.", show_default=False),
+    ] = None,
+    pid: Annotated[
+        int | None,
+        typer.Option(
+            "--pid",
+            min=1,
+            help="Watch this running process (and its children).",
+            show_default=False,
+        ),
+    ] = None,
+    interval: Annotated[
+        str, typer.Option(help="Time between readings, e.g. 500ms, 1s, 2m.")
+    ] = "1s",
+    duration: Annotated[
+        str | None,
+        typer.Option(
+            help="How long to watch, e.g. 30s, 10m, 2h. [default: until the process exits or Ctrl-C]",
+            show_default=False,
+        ),
+    ] = None,
+    warmup: Annotated[
+        str, typer.Option(help="First part of the watch kept out of the trend (start-up, imports).")
+    ] = "0s",
+    threshold: Annotated[
+        str, typer.Option(help="RSS/USS growth per minute that counts as a leak, e.g. 1MiB.")
+    ] = "1MiB",
+    json_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--json",
+            help="Where to write the JSON report. [default: reports/memleak-watch-<target>-<time>.json]",
+            show_default=False,
+        ),
+    ] = None,
+    fail_on_leak: Annotated[
+        bool, typer.Option("--fail-on-leak", help="Exit 1 when memory grew steadily.")
+    ] = False,
 ) -> None:
     """Watch a running process (--pid) or a command (after --) over a long run: RSS and USS of its
     process tree, live, with the leak trend test of 'memleak run'; writes a JSON report."""
     if (pid is None) == (not command):
-        raise UsageError("give either --pid PID or a command after '--' (e.g. memleak watch -- python serve.py), not both")
+        raise UsageError(
+            "give either --pid PID or a command after '--' (e.g. memleak watch -- python serve.py), not both"
+        )
     settings = WatchSettings(
         interval=_option(parse_duration, interval, "--interval"),
         duration=None if duration is None else _option(parse_duration, duration, "--duration"),
         warmup=_option(parse_duration, warmup, "--warmup"),
         threshold_per_minute=float(_option(parse_size, threshold, "--threshold")),
     ).validate()
-    name = f"watch-{pid}" if pid is not None else f"watch-{os.path.basename((command or ['command'])[0])}"
+    name = (
+        f"watch-{pid}"
+        if pid is not None
+        else f"watch-{os.path.basename((command or ['command'])[0])}"
+    )
     out_path = json_path or default_json_path(name)
     check_writable(out_path)  # before any work: a watch must not end in a report it cannot write
     target = Target.attach(pid) if pid is not None else Target.launch(command or [])
     argv = ["memleak", *sys.argv[1:]]
     console = Console(stderr=True)
     if console.is_terminal:
-        with Live(live_panel([], target.describe()), console=console, refresh_per_second=4, transient=True) as live:
+        with Live(
+            live_panel([], target.describe()), console=console, refresh_per_second=4, transient=True
+        ) as live:
 
-            def show(points: list[WatchPoint]) -> None:
+            def show(points: Sequence[WatchPoint]) -> None:
                 live.update(live_panel(points, target.describe()))
 
             report = watch_target(target, settings, command=argv, on_point=show)

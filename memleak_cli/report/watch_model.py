@@ -110,7 +110,9 @@ def read_watch_report(path: Path) -> WatchReport:
     except OSError as exc:
         raise ReportFileError(f"cannot read {path}: {exc.strerror or exc}") from exc
     except json.JSONDecodeError as exc:
-        raise ReportFileError(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg}); is it truncated?") from exc
+        raise ReportFileError(
+            f"{path}: not valid JSON (line {exc.lineno}: {exc.msg}); is it truncated?"
+        ) from exc
     if not isinstance(data, dict) or data.get("kind") != WATCH_KIND:
         raise ReportFileError(f"{path}: not a memleak watch report (kind is not {WATCH_KIND!r})")
     if data.get("schema_version") != WATCH_SCHEMA_VERSION:

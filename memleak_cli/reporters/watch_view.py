@@ -30,11 +30,14 @@ def sparkline(values: Sequence[float], width: int = 60) -> str:
 
 
 def _target_line(target: dict[str, object]) -> str:
-    command = " ".join(str(part) for part in target.get("command", []) or [])  # type: ignore[union-attr]
+    parts = target.get("command") or []
+    command = " ".join(str(part) for part in parts) if isinstance(parts, list) else str(parts)
     return f"PID {target.get('pid')}: {command[:70]}"
 
 
-def live_panel(points: Sequence[WatchPoint], target: dict[str, object], recent: int = 60) -> RenderableType:
+def live_panel(
+    points: Sequence[WatchPoint], target: dict[str, object], recent: int = 60
+) -> RenderableType:
     """The live view: current and peak RSS/USS of the tree, the trend per minute over the last
     *recent* readings, and a sparkline of each."""
     table = Table(box=None, pad_edge=False)
@@ -53,8 +56,16 @@ def live_panel(points: Sequence[WatchPoint], target: dict[str, object], recent: 
             Text(sparkline(values, 40), style="cyan"),
         )
     last = points[-1] if points else None
-    footer = "" if last is None else f"{format_duration(last.seconds)} · {len(points)} readings · {last.processes} process(es) · Ctrl-C stops and writes the report"
-    return Panel(Group(table, Text(footer, style="dim")), title=f"memleak watch — {_target_line(target)}", title_align="left")
+    footer = (
+        ""
+        if last is None
+        else f"{format_duration(last.seconds)} · {len(points)} readings · {last.processes} process(es) · Ctrl-C stops and writes the report"
+    )
+    return Panel(
+        Group(table, Text(footer, style="dim")),
+        title=f"memleak watch — {_target_line(target)}",
+        title_align="left",
+    )
 
 
 def _signal_name(number: int) -> str:
@@ -68,13 +79,27 @@ def _signal_name(number: int) -> str:
 
 def render_summary(report: WatchReport, console: Console) -> None:
     """The end of a watch: verdict and reason, how it ended, peaks, and one row per trend."""
-    ended = {"duration": "duration reached", "exited": "process exited", "interrupted": "interrupted"}.get(report.ended, report.ended)
+    ended = {
+        "duration": "duration reached",
+        "exited": "process exited",
+        "interrupted": "interrupted",
+    }.get(report.ended, report.ended)
     if report.exit_code is not None and report.exit_code < 0:
-        stopped = "stopped by memleak, " if report.ended != "exited" and report.target.get("launched") else ""
+        stopped = (
+            "stopped by memleak, "
+            if report.ended != "exited" and report.target.get("launched")
+            else ""
+        )
         ended += f" ({stopped}killed by signal {_signal_name(-report.exit_code)})"
     elif report.exit_code is not None:
         ended += f" (exit status {report.exit_code})"
-    console.print(Text.assemble(("memleak watch ", "bold"), verdict_text(report.verdict), f"  {_target_line(report.target)}"))
+    console.print(
+        Text.assemble(
+            ("memleak watch ", "bold"),
+            verdict_text(report.verdict),
+            f"  {_target_line(report.target)}",
+        )
+    )
     console.print(f"{report.reason}")
     console.print(
         f"{len(report.points)} readings over {format_duration(report.seconds)}, {ended}; "
@@ -83,7 +108,14 @@ def render_summary(report: WatchReport, console: Console) -> None:
     if not report.trends:
         return
     table = Table(title_justify="left")
-    for name in ("metric", "growth/min [95% interval]", "2nd half/min", "threshold/min", "steps up", "leak"):
+    for name in (
+        "metric",
+        "growth/min [95% interval]",
+        "2nd half/min",
+        "threshold/min",
+        "steps up",
+        "leak",
+    ):
         table.add_column(name)
     for t in report.trends:
         table.add_row(
