@@ -16,6 +16,7 @@ threshold, given per minute, is converted to bytes per reduced step.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import signal
 import subprocess
 import time
@@ -220,6 +221,12 @@ def read_tree(process: psutil.Process) -> tuple[int, int | None, int] | None:
     return rss, uss, processes
 
 
+def prepare() -> None:
+    """Import the trend code (scipy) now: importing it at the first live trend would stall
+    sampling for a second. Call before starting the target; :func:`watch` calls it too."""
+    import scipy.stats  # noqa: F401
+
+
 def watch(
     target: Target,
     settings: WatchSettings,
@@ -247,9 +254,10 @@ def watch(
         target=target.describe(),
         settings=settings.as_dict(),
     )
+    prepare()
     start = clock()
     try:
-        step = 0
+        next_at = start
         while True:
             reading = read_tree(target.process)
             if reading is None:
@@ -265,14 +273,14 @@ def watch(
             )
             if on_point is not None:
                 on_point(report.points)
-            step += 1
-            if (
-                settings.duration is not None
-                and step * settings.interval > settings.duration + 1e-9
-            ):
+            next_at += settings.interval
+            behind = clock() - next_at
+            if behind > 0:  # a slow reading or view: skip the missed slots, never bunch readings
+                next_at += math.ceil(behind / settings.interval) * settings.interval
+            if settings.duration is not None and next_at - start > settings.duration + 1e-9:
                 report.ended = "duration"
                 break
-            if target.wait(start + step * settings.interval - clock()):
+            if target.wait(next_at - clock()):
                 report.ended = "exited"
                 break
     except KeyboardInterrupt:

@@ -236,6 +236,34 @@ def test_attach_to_a_process_by_pid_and_leave_it_running(tmp_path: Path) -> None
         child.wait()
 
 
+def test_a_slow_reading_skips_missed_slots_instead_of_bunching_readings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    now = [0.0]
+
+    class FakeTarget(Target):
+        def wait(self, timeout: float) -> bool:
+            now[0] += max(timeout, 0.0)
+            return False
+
+    def stall_once(points: object) -> None:
+        if len(points) == 3:  # type: ignore[arg-type]
+            now[0] += 1.05  # e.g. the first live trend importing scipy
+
+    monkeypatch.setattr("memleak_cli.watch.read_tree", lambda process: (MiB, MiB, 1))
+    report = run_watch(
+        FakeTarget(psutil.Process(), ["fake"]),
+        WatchSettings(interval=0.1, duration=2.0),
+        on_point=stall_once,
+        clock=lambda: now[0],
+    )
+    times = [p.seconds for p in report.points]
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    assert min(gaps) >= 0.1 - 1e-9, times  # never two readings in a row to catch up
+    assert times[3] == pytest.approx(1.3)  # the next slot on the grid after the stall
+    assert report.ended == "duration" and times[-1] <= 2.0 + 1e-9
+
+
 # -- the CLI -------------------------------------------------------------------------------
 def _free_pid() -> int:
     return (

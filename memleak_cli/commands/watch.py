@@ -23,7 +23,7 @@ from memleak_cli.report.jsonio import check_writable
 from memleak_cli.report.watch_model import WatchPoint, write_watch_report
 from memleak_cli.reporters.watch_view import live_panel, render_summary
 from memleak_cli.units import parse_duration, parse_size
-from memleak_cli.watch import Target, WatchSettings
+from memleak_cli.watch import Target, WatchSettings, prepare
 from memleak_cli.watch import watch as watch_target
 
 
@@ -95,6 +95,7 @@ def watch(
     )
     out_path = json_path or default_json_path(name)
     check_writable(out_path)  # before any work: a watch must not end in a report it cannot write
+    prepare()  # before the target starts, so that its first readings are not delayed
     target = Target.attach(pid) if pid is not None else Target.launch(command or [])
     argv = ["memleak", *sys.argv[1:]]
     console = Console(stderr=True)
