@@ -1,5 +1,7 @@
-"""Watch a running process (--pid) or a command (after --) over a long run: RSS and USS of its
-process tree, live, with the leak trend test of 'memleak run'; writes a JSON report.
+"""Watch the memory of a process (--pid) or command (after --) over a long run, live.
+
+Reads RSS and USS of the process tree at an interval, judges growth with the trend test of
+'memleak run' and writes a JSON report.
 
 Exit status: 0 the watch completed (even when the process exited or Ctrl-C stopped it); 1 with
 --fail-on-leak when memory grew steadily; 2 bad usage (no such PID, not ours to read, bad option).
