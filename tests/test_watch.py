@@ -361,6 +361,31 @@ def test_cli_writes_the_report_when_the_command_exits_early(tmp_path: Path) -> N
     assert "process exited (exit status 0)" in result.stdout
 
 
+def _runs(pid: int, script: str) -> bool:
+    """True once *pid* has a child that runs *script* (exec'd, not just forked)."""
+    for child in psutil.Process(pid).children():
+        try:
+            if any(part.endswith(script) for part in child.cmdline()):
+                return True
+        except psutil.Error:
+            continue
+    return False
+
+
+def test_console_script_exit_code_and_error_line_for_a_bad_pid() -> None:
+    # the real entry point (commands.app.main), not CliRunner: typer returns exit codes there
+    pid = _free_pid()
+    result = subprocess.run(
+        [sys.executable, "-m", "memleak_cli", "watch", "--pid", str(pid)],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr == f"error: no process with PID {pid}\n"
+
+
 def test_cli_interrupt_still_writes_the_report(tmp_path: Path) -> None:
     out = tmp_path / "interrupted.json"
     env = dict(os.environ, PYTHONPATH=str(ROOT))
@@ -385,7 +410,7 @@ def test_cli_interrupt_still_writes_the_report(tmp_path: Path) -> None:
     )
     try:
         deadline = time.monotonic() + 20
-        while not psutil.Process(proc.pid).children() and time.monotonic() < deadline:
+        while not _runs(proc.pid, "flat.py") and time.monotonic() < deadline:
             time.sleep(0.05)
         time.sleep(0.5)  # a few readings
         proc.send_signal(signal.SIGINT)
@@ -395,6 +420,7 @@ def test_cli_interrupt_still_writes_the_report(tmp_path: Path) -> None:
             proc.kill()
             proc.wait()
     assert proc.returncode == 0, stderr
+    assert out.exists(), stdout + stderr
     data = json.loads(out.read_text())
     assert data["kind"] == "memleak-watch" and data["ended"] == "interrupted"
     assert data["points"]

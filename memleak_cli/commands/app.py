@@ -45,7 +45,9 @@ app.command("watch", help=watch.__doc__)(one_line_errors(watch.watch))
 def main() -> None:
     """Console-script entry point: every MemleakError becomes one ``error:`` line and its exit code."""
     try:
-        app(standalone_mode=False)
+        # Without standalone mode, typer *returns* the code of a typer.Exit raised by a command
+        # (and turns Ctrl-C into Exit(130)) instead of raising it: the code must be passed on.
+        code = app(standalone_mode=False)
     except MemleakError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)
@@ -64,3 +66,7 @@ def main() -> None:
         else:
             typer.echo(f"error: {exc.format_message()}", err=True)
         sys.exit(exc.exit_code)
+    if isinstance(code, int) and code:
+        if code == 130:
+            typer.echo("interrupted", err=True)
+        sys.exit(code)
