@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import gc
 import logging
 import sys
 import time
@@ -53,7 +54,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
-from memleak_cli.analysis.thresholds import Thresholds
+from memleak_cli.analysis.thresholds import METRICS, Thresholds
 from memleak_cli.analysis.verdict import judge, trends
 from memleak_cli.errors import UsageError
 from memleak_cli.probes.cheap import take_sample
@@ -198,6 +199,11 @@ class Tracker:
             raise UsageError(
                 f"track {name!r}: warmup must be >= 0, keep >= {MIN_TREND_POINTS}, frames and top >= 1"
             )
+        unknown = sorted(set(metrics or ()) - set(METRICS))
+        if unknown:
+            raise UsageError(
+                f"track {name!r}: unknown metric(s) {', '.join(unknown)}: use {', '.join(METRICS)}"
+            )
         self.name = name
         self.repeat = repeat
         self.warmup = warmup
@@ -239,8 +245,6 @@ class Tracker:
             if owns:
                 tracemalloc.start(self.frames)
             else:
-                import gc
-
                 gc.collect()  # garbage traced before the call must not be freed inside it
             traced_start = tracemalloc.get_traced_memory()[0]
         mark = None
@@ -265,8 +269,6 @@ class Tracker:
         seconds = time.perf_counter() - call.started
         traced = peak = None
         if call.traced_start is not None:
-            import gc
-
             gc.collect()
             now, high = tracemalloc.get_traced_memory()
             traced = now - call.traced_start
@@ -424,7 +426,8 @@ def track(name: str, **options: Any) -> Tracker:
             at DEBUG when ``repeat``); ``level=None`` logs nothing.
 
     Raises:
-        UsageError: a negative warm-up, or ``keep`` < 3, ``frames`` or ``top`` < 1.
+        UsageError: a negative warm-up, ``keep`` < 3, ``frames`` or ``top`` < 1, or an unknown
+            metric.
     """
     return Tracker(name, **options)
 

@@ -224,6 +224,8 @@ def test_keep_bounds_the_samples_of_a_long_run() -> None:
 def test_bad_options_are_usage_errors() -> None:
     with pytest.raises(UsageError, match="keep >= 3"):
         memleak_cli.track("bad", keep=2)
+    with pytest.raises(UsageError, match="unknown metric"):
+        memleak_cli.track("bad", metrics=("gc_object",))
 
 
 def test_importing_memleak_loads_nothing_heavy_and_track_resolves_either_way() -> None:
