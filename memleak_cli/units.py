@@ -67,3 +67,48 @@ def format_count(value: float | None, *, signed: bool = False) -> str:
         return "n/a"
     text = f"{value:+.1f}" if signed else f"{value:.1f}"
     return text.replace(".0", "") if text.endswith(".0") else text
+
+
+_DURATION_UNITS = {
+    "": 1.0,
+    "s": 1.0,
+    "sec": 1.0,
+    "ms": 0.001,
+    "m": 60.0,
+    "min": 60.0,
+    "h": 3600.0,
+}
+_DURATION_RE = re.compile(r"^\s*(?P<num>[0-9]*\.?[0-9]+)\s*(?P<unit>[a-z]*)\s*$", re.I)
+
+
+def parse_duration(text: str) -> float:
+    """Parse a duration such as ``500ms``, ``1s``, ``1.5s``, ``2m``, ``2min`` or ``1h`` into seconds.
+
+    ``m`` is minutes (milliseconds are ``ms``); a bare number is seconds. Returns a ``float``.
+
+    Raises:
+        UsageError: the text is empty, negative or has an unknown unit.
+    """
+    match = _DURATION_RE.match(str(text))
+    if not match:
+        raise UsageError(
+            f"cannot read duration {text!r}: use a non-negative number with an optional unit, "
+            "e.g. 500ms, 1s, 2m, 1h"
+        )
+    unit = match["unit"].lower()
+    if unit not in _DURATION_UNITS:
+        raise UsageError(f"unknown duration unit {match['unit']!r} in {text!r}: use ms, s, m (minutes) or h")
+    return float(match["num"]) * _DURATION_UNITS[unit]
+
+
+def format_duration(seconds: float) -> str:
+    """Format seconds for people: ``250ms``, ``12.0s``, ``3m05s``, ``1h02m``."""
+    if seconds < 1:
+        return f"{seconds * 1000:.0f}ms"
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    minutes, rest = divmod(int(round(seconds)), 60)
+    if minutes < 60:
+        return f"{minutes}m{rest:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m"

@@ -7,7 +7,7 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from memleak_cli.commands import baseline, gate, list_cmd, report, run
+from memleak_cli.commands import baseline, gate, list_cmd, report, run, watch
 from memleak_cli.errors import MemleakError
 
 EXIT_INTERRUPTED = 130
@@ -43,6 +43,7 @@ app.command("run", help=run.__doc__)(run.run)
 app.command("list", help=list_cmd.__doc__)(list_cmd.list_scenarios)
 app.command("gate", help=gate.__doc__)(gate.gate)
 app.command("report", help=report.__doc__)(report.report)
+app.command("watch", help=watch.__doc__)(watch.watch)
 app.add_typer(baseline.app, name="baseline", help=baseline.__doc__)
 
 
