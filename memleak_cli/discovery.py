@@ -9,9 +9,12 @@ from __future__ import annotations
 import difflib
 import importlib
 import pkgutil
+import re
 
 from memleak_cli.errors import ScenarioError, UsageError
 from memleak_cli.scenario import Scenario
+
+_SPEC_RE = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*", re.ASCII)
 
 
 def builtin_scenarios() -> dict[str, Scenario]:
@@ -40,11 +43,13 @@ def builtin_scenarios() -> dict[str, Scenario]:
 
 
 def _from_module(spec: str) -> Scenario:
+    if not _SPEC_RE.fullmatch(spec):
+        raise UsageError(f"scenario {spec!r} is not of the form package.module:NAME (Python names, e.g. myapp.leaks:SCENARIO)")
     module_name, _, attribute = spec.partition(":")
     try:
         module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise UsageError(f"cannot import {module_name!r} for scenario {spec!r}: {exc}") from exc
+    except Exception as exc:  # ImportError, or whatever the module raised while importing
+        raise UsageError(f"cannot import {module_name!r} for scenario {spec!r}: {type(exc).__name__}: {exc}") from exc
     scenario = getattr(module, attribute, None)
     if not isinstance(scenario, Scenario):
         raise UsageError(f"{spec!r} is not a memleak Scenario: define {attribute} = Scenario(...) in {module_name}")

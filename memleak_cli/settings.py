@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -15,6 +16,15 @@ DEFAULT_WINDOW = 3
 DEFAULT_FRAMES = 5
 DEFAULT_TOP = 10
 MIN_TREND_POINTS = 3
+DEFAULT_TIMEOUT_SECONDS = 3600.0
+MAX_RSS_SHARE = 0.5  # of the machine's physical memory
+
+
+def default_max_rss() -> int:
+    """The default ``--max-rss``: half the machine's physical memory (psutil ``virtual_memory().total``), in bytes."""
+    import psutil
+
+    return int(psutil.virtual_memory().total * MAX_RSS_SHARE)
 
 
 @dataclass(frozen=True)
@@ -29,6 +39,10 @@ class RunSettings:
         top: how many allocation sites, types and retained objects to keep.
         size: size profile of the workload (``small``, ``medium``, ``large``).
         thresholds: see :class:`~memleak_cli.analysis.thresholds.Thresholds`.
+        max_rss_bytes: a variant whose process tree's RSS passes this many bytes is stopped
+            (``LEAK``, capped); ``None`` sets no cap.
+        timeout_seconds: a variant still running after this many seconds is killed with its
+            children (``ERROR``, timeout); ``None`` sets no limit.
     """
 
     iterations: int = DEFAULT_ITERATIONS
@@ -38,6 +52,8 @@ class RunSettings:
     top: int = DEFAULT_TOP
     size: str = "medium"
     thresholds: Thresholds = field(default_factory=Thresholds)
+    max_rss_bytes: int | None = None
+    timeout_seconds: float | None = None
 
     def validate(self) -> RunSettings:
         """Return self when every value makes sense.
@@ -60,6 +76,10 @@ class RunSettings:
             )
         if self.size not in SIZES:
             raise UsageError(f"unknown size {self.size!r}: use one of {', '.join(SIZES)}")
+        if self.max_rss_bytes is not None and self.max_rss_bytes <= 0:
+            raise UsageError(f"--max-rss must be more than 0 bytes, got {self.max_rss_bytes}")
+        if self.timeout_seconds is not None and not (math.isfinite(self.timeout_seconds) and self.timeout_seconds > 0):
+            raise UsageError(f"--timeout must be a number of seconds above 0, got {self.timeout_seconds}")
         return self
 
     def as_dict(self) -> dict[str, Any]:

@@ -1,12 +1,15 @@
 """Run scenarios, leaky and fixed, each in its own process, and print the before/after diff report.
 
 Exit status: 0 the run completed; 1 with --fail-on-leak when a variant expected to be clean is
-not; 2 bad usage or input; 3 a scenario crashed (its traceback is in the report).
+not; 2 bad usage or input; 3 a scenario crashed or timed out (its traceback is in the report);
+130 / 143 interrupted by SIGINT / SIGTERM (the report of what was measured is written, marked
+incomplete).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import sys
 from pathlib import Path
@@ -14,16 +17,17 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from memleak_cli import engine
 from memleak_cli.analysis.thresholds import Thresholds
 from memleak_cli.discovery import builtin_scenarios, load_scenario
-from memleak_cli.errors import EXIT_LEAK, EXIT_SCENARIO_CRASHED, UsageError
+from memleak_cli.errors import EXIT_LEAK, EXIT_SCENARIO_CRASHED, Interrupted, UsageError
+from memleak_cli.interrupts import StopOnSignal
 from memleak_cli.report.jsonio import check_writable, write_report
 from memleak_cli.reporters.terminal import TerminalReporter
 from memleak_cli.scenario import DEFAULT_VARIANTS, Scenario
-from memleak_cli.settings import RunSettings
+from memleak_cli.settings import DEFAULT_TIMEOUT_SECONDS, RunSettings, default_max_rss
 from memleak_cli.units import parse_size
 
 REPORTS_DIR = Path("reports")
@@ -59,6 +63,32 @@ def _size_option(text: Optional[str], default: float, flag: str) -> float:
         raise UsageError(f"{flag}: {exc}") from exc
 
 
+def _count_option(value: Optional[float], default: float, flag: str) -> float:
+    if value is None:
+        return default
+    if not math.isfinite(value) or value < 0:
+        raise UsageError(f"{flag} must be a number, 0 or more, got {value}")
+    return value
+
+
+def resolve_limits(max_rss: Optional[str], timeout: Optional[float], jobs: int) -> tuple[int | None, float | None]:
+    """``--max-rss`` in bytes and ``--timeout`` in seconds (``None``: off), after checking ``--jobs``.
+
+    Raises:
+        UsageError: a size that does not parse, a timeout that is negative or not finite, jobs < 1.
+    """
+    if jobs < 1:
+        raise UsageError(f"--jobs must be at least 1, got {jobs}")
+    cap = default_max_rss() if max_rss is None else int(_size_option(max_rss, 0, "--max-rss"))
+    if timeout is None:
+        limit: float | None = DEFAULT_TIMEOUT_SECONDS
+    elif not math.isfinite(timeout) or timeout < 0:
+        raise UsageError(f"--timeout must be a number of seconds, 0 or more (0: no limit), got {timeout}")
+    else:
+        limit = timeout or None
+    return cap or None, limit
+
+
 def run(
     scenario: Annotated[Optional[str], typer.Argument(help="Scenario name (see 'memleak list').", show_default=False)] = None,
     all_: Annotated[bool, typer.Option("--all", help="Run every built-in scenario.")] = False,
@@ -74,6 +104,9 @@ def run(
     objects_threshold: Annotated[Optional[float], typer.Option(help="gc-tracked objects per iteration that count as a leak. [default: 1]")] = None,
     blocks_threshold: Annotated[Optional[float], typer.Option(help="Python heap blocks per iteration that count as a leak. [default: 64]")] = None,
     retain_threshold: Annotated[Optional[str], typer.Option(help="Retained size after the work above which a flat variant RETAINS. [default: 16KiB]")] = None,
+    max_rss: Annotated[Optional[str], typer.Option("--max-rss", help="Stop a variant whose process tree's RSS passes this size, e.g. 4GiB; it shows as LEAK (capped). 0 turns the cap off. [default: half the machine's memory]")] = None,
+    timeout: Annotated[Optional[float], typer.Option(help="Kill a variant, with its child processes, after this many seconds; it shows as ERROR (timeout). 0: no limit. [default: 3600]")] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Variants to run at the same time, each in its own process.")] = 1,
     json_path: Annotated[Optional[Path], typer.Option("--json", help="Where to write the JSON report. [default: reports/memleak-<name>-<time>.json]")] = None,
     fail_on_leak: Annotated[bool, typer.Option("--fail-on-leak", help="Exit 1 when a variant expected to be clean is not.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the verdict table and summary, no sites, types or fix source.")] = False,
@@ -85,12 +118,11 @@ def run(
     thresholds = Thresholds(
         heap_bytes=_size_option(threshold, defaults.heap_bytes, "--threshold"),
         rss_bytes=_size_option(rss_threshold, defaults.rss_bytes, "--rss-threshold"),
-        gc_objects=defaults.gc_objects if objects_threshold is None else objects_threshold,
-        py_blocks=defaults.py_blocks if blocks_threshold is None else blocks_threshold,
+        gc_objects=_count_option(objects_threshold, defaults.gc_objects, "--objects-threshold"),
+        py_blocks=_count_option(blocks_threshold, defaults.py_blocks, "--blocks-threshold"),
         retained_bytes=_size_option(retain_threshold, defaults.retained_bytes, "--retain-threshold"),
     )
-    if thresholds.gc_objects < 0 or thresholds.py_blocks < 0:
-        raise UsageError("--objects-threshold and --blocks-threshold must be 0 or more")
+    max_rss_bytes, timeout_seconds = resolve_limits(max_rss, timeout, jobs)
     base = RunSettings()
     settings = RunSettings(
         iterations=base.iterations if iterations is None else iterations,
@@ -100,30 +132,34 @@ def run(
         top=base.top if top is None else top,
         size=base.size if size is None else size,
         thresholds=thresholds,
+        max_rss_bytes=max_rss_bytes,
+        timeout_seconds=timeout_seconds,
     ).validate()
     # the spec string, not the scenario's name, is what the child process resolves again
     chosen = list(builtin_scenarios().items()) if all_ else [(scenario or "", load_scenario(scenario or ""))]
-    plan = [(spec, s, choose_variants(s, variant)) for spec, s in chosen]
+    plan = [engine.PlannedScenario(spec, s, tuple(choose_variants(s, variant))) for spec, s in chosen]
     out_path = json_path or default_json_path("all" if all_ else chosen[0][1].name)
     check_writable(out_path)  # before any work: a run must not end in a report it cannot write
 
     report = engine.new_report(["memleak", *sys.argv[1:]], settings)
     console = Console(stderr=True)
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console, transient=True, disable=not console.is_terminal) as progress:
-        task = progress.add_task("starting", total=None)
+    with StopOnSignal() as stop, Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console, transient=True, disable=not console.is_terminal) as progress:
+        tasks: dict[engine.VariantKey, TaskID] = {}
 
-        def on_variant(name: str, variant_name: str, total: int) -> None:
-            progress.reset(task, total=total, description=f"{name} / {variant_name}")
+        def on_variant(key: engine.VariantKey, total: int) -> None:
+            tasks[key] = progress.add_task(" / ".join(key), total=total)
 
-        def on_sample(sample: object) -> None:
+        def on_sample(key: engine.VariantKey, sample: object) -> None:
             if getattr(sample, "phase", "") != "baseline":
-                progress.advance(task)
+                progress.advance(tasks[key])
 
-        for spec, scenario_obj, variants in plan:
-            report.scenarios.append(engine.run_scenario(scenario_obj, spec, variants, settings, on_variant=on_variant, on_sample=on_sample))
+        report.scenarios = engine.run_plan(plan, settings, jobs=jobs, stop=stop, on_variant=on_variant, on_sample=on_sample)
+    report.complete = not stop.event.is_set()
     write_report(report, out_path)
     TerminalReporter(verbose=not quiet).render(report, sys.stdout)
     typer.echo(f"JSON report: {out_path}")
+    if stop.signum is not None:
+        raise Interrupted(f"interrupted by {stop.signal_name}: the report of what was measured so far is marked incomplete ({out_path})", stop.signum)
     if engine.crashed(report):
         for line in engine.crashed(report):
             typer.echo(f"error: scenario crashed: {line}", err=True)

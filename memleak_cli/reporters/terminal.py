@@ -39,9 +39,9 @@ def short_path(location: str) -> str:
     return location
 
 
-def verdict_text(verdict: str) -> Text:
-    """The verdict word in its colour."""
-    return Text(verdict, style=VERDICT_STYLE.get(verdict, ""))
+def verdict_text(verdict: str, label: str | None = None) -> Text:
+    """The verdict word in its colour; *label* (``LEAK (capped)``) is shown instead when given."""
+    return Text(label or verdict, style=VERDICT_STYLE.get(verdict, ""))
 
 
 def _amount(value: float, unit: str, *, signed: bool = True) -> str:
@@ -68,14 +68,20 @@ def summary_line(scenario: ScenarioResult) -> str:
     """One sentence a reader understands in five seconds."""
     parts = []
     for result in scenario.variants:
-        if result.verdict == "LEAK":
-            lead = next(t for t in result.trends if t.leaking)
+        lead = next((t for t in result.trends if t.leaking), None)
+        if result.verdict == "LEAK" and result.capped_bytes is not None:
+            parts.append(f"{result.variant} was stopped when its process tree reached {format_bytes(result.capped_bytes)} (--max-rss)")
+        elif result.verdict == "LEAK" and lead is not None:
             parts.append(f"{result.variant} grows {_amount(lead.slope, lead.unit)} {'' if lead.unit == 'bytes' else lead.unit + ' '}per iteration ({METRIC_LABEL.get(lead.metric, lead.metric)})")
         elif result.verdict == "RETAINS" and result.attribution:
             holder = f", held by {result.attribution.retained[0].path}" if result.attribution.retained else ""
             parts.append(f"{result.variant} retains {format_bytes(result.attribution.retained_bytes)}{holder}")
         elif result.verdict == "CLEAN":
             parts.append(f"{result.variant} is flat")
+        elif result.stopped_by == "timeout":
+            parts.append(f"{result.variant} timed out")
+        elif result.stopped_by:
+            parts.append(f"{result.variant} was interrupted")
         else:
             parts.append(f"{result.variant} crashed")
     if len(scenario.variants) > 1 and scenario.fix_effective is not None:
@@ -96,6 +102,8 @@ class TerminalReporter:
         console = Console(file=file, width=self.width, force_terminal=self.color, no_color=self.color is False, highlight=False)
         for scenario in report.scenarios:
             self.render_scenario(console, scenario, report)
+        if not report.complete:
+            console.print("incomplete run: it was interrupted; variants that did not start are missing", style="bold magenta")
 
     def render_scenario(self, console: Console, scenario: ScenarioResult, report: RunReport) -> None:
         """The side-by-side table, then each variant's evidence."""
@@ -113,7 +121,7 @@ class TerminalReporter:
             table.add_column("held", justify="right")
         verdict_row: list[Text | str] = [Text("verdict", style="bold")]
         for result in scenario.variants:
-            verdict_row += [verdict_text(result.verdict), f"expected {result.expect}"]
+            verdict_row += [verdict_text(result.verdict, result.label), f"expected {result.expect}"]
         table.add_row(*verdict_row)
         for metric, label in METRIC_LABEL.items():
             cells = [(_growth_cell(r.trend(metric)), _held_cell(r, metric)) for r in scenario.variants]
@@ -135,7 +143,7 @@ class TerminalReporter:
 
     def render_variant(self, console: Console, result: VariantResult) -> None:
         """Verdict, reason, allocation sites, type growth, retained objects and the fix source."""
-        title = Text.assemble((result.variant, "bold"), " → ", verdict_text(result.verdict), f"  ({result.seconds:.1f} s)")
+        title = Text.assemble((result.variant, "bold"), " → ", verdict_text(result.verdict, result.label), f"  ({result.seconds:.1f} s)")
         console.print(title)
         console.print(Text(result.reason), style="dim")
         if result.error:
