@@ -140,7 +140,7 @@ def run_plan(
         futures = [[pool.submit(one, planned, name) for name in planned.variants] for planned in plan]
         outcomes = [[future.result() for future in row] for row in futures]
     results = []
-    for planned, row in zip(plan, outcomes):
+    for planned, row in zip(plan, outcomes, strict=True):
         scenario = planned.scenario
         done = [v for v in row if v is not None]
         if not done:
