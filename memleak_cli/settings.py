@@ -20,11 +20,12 @@ DEFAULT_TIMEOUT_SECONDS = 3600.0
 MAX_RSS_SHARE = 0.5  # of the machine's physical memory
 
 
-def default_max_rss() -> int:
-    """The default ``--max-rss``: half the machine's physical memory (psutil ``virtual_memory().total``), in bytes."""
+def default_max_rss(jobs: int = 1) -> int:
+    """The default ``--max-rss`` in bytes: half the machine's physical memory (psutil
+    ``virtual_memory().total``), shared by the *jobs* variants that run at the same time."""
     import psutil
 
-    return int(psutil.virtual_memory().total * MAX_RSS_SHARE)
+    return int(psutil.virtual_memory().total * MAX_RSS_SHARE / max(1, jobs))
 
 
 @dataclass(frozen=True)

@@ -79,7 +79,7 @@ def resolve_limits(max_rss: Optional[str], timeout: Optional[float], jobs: int) 
     """
     if jobs < 1:
         raise UsageError(f"--jobs must be at least 1, got {jobs}")
-    cap = default_max_rss() if max_rss is None else int(_size_option(max_rss, 0, "--max-rss"))
+    cap = default_max_rss(jobs) if max_rss is None else int(_size_option(max_rss, 0, "--max-rss"))
     if timeout is None:
         limit: float | None = DEFAULT_TIMEOUT_SECONDS
     elif not math.isfinite(timeout) or timeout < 0:
@@ -104,7 +104,7 @@ def run(
     objects_threshold: Annotated[Optional[float], typer.Option(help="gc-tracked objects per iteration that count as a leak. [default: 1]")] = None,
     blocks_threshold: Annotated[Optional[float], typer.Option(help="Python heap blocks per iteration that count as a leak. [default: 64]")] = None,
     retain_threshold: Annotated[Optional[str], typer.Option(help="Retained size after the work above which a flat variant RETAINS. [default: 16KiB]")] = None,
-    max_rss: Annotated[Optional[str], typer.Option("--max-rss", help="Stop a variant whose process tree's RSS passes this size, e.g. 4GiB; it shows as LEAK (capped). 0 turns the cap off. [default: half the machine's memory]")] = None,
+    max_rss: Annotated[Optional[str], typer.Option("--max-rss", help="Stop a variant whose process tree's RSS passes this size, e.g. 4GiB; it shows as LEAK (capped). 0 turns the cap off. [default: half the machine's memory, divided by --jobs]")] = None,
     timeout: Annotated[Optional[float], typer.Option(help="Kill a variant, with its child processes, after this many seconds; it shows as ERROR (timeout). 0: no limit. [default: 3600]")] = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Variants to run at the same time, each in its own process.")] = 1,
     json_path: Annotated[Optional[Path], typer.Option("--json", help="Where to write the JSON report. [default: reports/memleak-<name>-<time>.json]")] = None,
@@ -155,8 +155,8 @@ def run(
 
         report.scenarios = engine.run_plan(plan, settings, jobs=jobs, stop=stop, on_variant=on_variant, on_sample=on_sample)
     report.complete = not stop.event.is_set()
+    TerminalReporter(verbose=not quiet).render(report, sys.stdout)  # shown even if the write fails
     write_report(report, out_path)
-    TerminalReporter(verbose=not quiet).render(report, sys.stdout)
     typer.echo(f"JSON report: {out_path}")
     if stop.signum is not None:
         raise Interrupted(f"interrupted by {stop.signal_name}: the report of what was measured so far is marked incomplete ({out_path})", stop.signum)
