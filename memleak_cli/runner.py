@@ -3,6 +3,11 @@
 Each variant runs in a fresh ``python -m memleak_cli.worker`` so that leaky and fixed never share
 a heap. The worker streams JSON lines to an events file; this module reads them while the child
 runs (for progress) and after it ends, so nothing measured is lost when the child crashes.
+
+The parent stays in control of code that leaks on purpose: while polling it stops a child whose
+process tree passes ``--max-rss`` (a capped ``LEAK``), kills one that runs past ``--timeout``
+(``ERROR``, timeout) or when the run is interrupted, always with the child's whole process group
+and every descendant (the child is started in its own session), and keeps the samples so far.
 """
 
 from __future__ import annotations
