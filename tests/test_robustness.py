@@ -23,6 +23,7 @@ from memleak_cli.commands.app import app
 from memleak_cli.discovery import load_scenario
 from memleak_cli.engine import PlannedScenario, run_plan
 from memleak_cli.errors import ReportFileError, UsageError
+from memleak_cli.interrupts import StopOnSignal
 from memleak_cli.report.jsonio import read_report, report_to_dict, write_json_atomic, write_report
 from memleak_cli.runner import run_variant
 from memleak_cli.settings import RunSettings
@@ -179,6 +180,23 @@ def test_an_interrupted_run_kills_its_children_and_writes_an_incomplete_report(t
     # the baseline and the first iteration (the one that wrote the pid file) at least
     assert len(variant["samples"]) >= 2
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_the_first_signal_asks_to_stop_and_the_second_interrupts_at_once():
+    before = signal.getsignal(signal.SIGINT)
+    with StopOnSignal() as stop:
+        os.kill(os.getpid(), signal.SIGTERM)
+        assert stop.event.is_set() and stop.signal_name == "SIGTERM"
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGINT)
+    assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_a_stop_requested_before_the_run_starts_no_variant():
+    stop = StopOnSignal()
+    stop.request(signal.SIGINT)
+    plan = [PlannedScenario(spec("FLAT"), load_scenario(spec("FLAT")), ("leaky",))]
+    assert run_plan(plan, RunSettings(iterations=5, size="small"), stop=stop) == []
 
 
 # --- report files -------------------------------------------------------------------------
