@@ -10,6 +10,8 @@ EXIT_OK = 0
 EXIT_LEAK = 1
 EXIT_USAGE = 2
 EXIT_SCENARIO_CRASHED = 3
+# An interrupted run exits 128 + the signal number, as shells do: 130 for SIGINT, 143 for SIGTERM.
+EXIT_SIGNAL_BASE = 128
 
 
 class MemleakError(Exception):
@@ -37,3 +39,14 @@ class ScenarioError(MemleakError):
     """A scenario that cannot be loaded or is declared wrongly."""
 
     exit_code = EXIT_USAGE
+
+
+class Interrupted(MemleakError):
+    """The run was stopped by a signal (Ctrl-C, SIGTERM); its report was written, marked incomplete.
+
+    ``exit_code`` is 128 + the signal number (130 for SIGINT, 143 for SIGTERM).
+    """
+
+    def __init__(self, message: str, signum: int) -> None:
+        super().__init__(message)
+        self.exit_code = EXIT_SIGNAL_BASE + signum

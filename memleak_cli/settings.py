@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -23,6 +24,16 @@ DEFAULT_FRAMES = 5
 DEFAULT_TOP = 10
 MIN_TREND_POINTS = 3
 DEFAULT_BASELINE = "reports/baseline.json"
+DEFAULT_TIMEOUT_SECONDS = 3600.0
+MAX_RSS_SHARE = 0.5  # of the machine's physical memory
+
+
+def default_max_rss(jobs: int = 1) -> int:
+    """The default ``--max-rss`` in bytes: half the machine's physical memory (psutil
+    ``virtual_memory().total``), shared by the *jobs* variants that run at the same time."""
+    import psutil
+
+    return int(psutil.virtual_memory().total * MAX_RSS_SHARE / max(1, jobs))
 
 
 @dataclass(frozen=True)
@@ -37,6 +48,10 @@ class RunSettings:
         top: how many allocation sites, types and retained objects to keep.
         size: size profile of the workload (``small``, ``medium``, ``large``).
         thresholds: see :class:`~memleak_cli.analysis.thresholds.Thresholds`.
+        max_rss_bytes: a variant whose process tree's RSS passes this many bytes is stopped
+            (``LEAK``, capped); ``None`` sets no cap.
+        timeout_seconds: a variant still running after this many seconds is killed with its
+            children (``ERROR``, timeout); ``None`` sets no limit.
     """
 
     iterations: int = DEFAULT_ITERATIONS
@@ -46,6 +61,8 @@ class RunSettings:
     top: int = DEFAULT_TOP
     size: str = "medium"
     thresholds: Thresholds = field(default_factory=Thresholds)
+    max_rss_bytes: int | None = None
+    timeout_seconds: float | None = None
 
     def validate(self) -> RunSettings:
         """Return self when every value makes sense.
@@ -68,6 +85,13 @@ class RunSettings:
             )
         if self.size not in SIZES:
             raise UsageError(f"unknown size {self.size!r}: use one of {', '.join(SIZES)}")
+        if self.max_rss_bytes is not None and self.max_rss_bytes <= 0:
+            raise UsageError(f"--max-rss must be more than 0 bytes, got {self.max_rss_bytes}")
+        if self.timeout_seconds is not None and not (math.isfinite(self.timeout_seconds) and self.timeout_seconds > 0):
+            raise UsageError(f"--timeout must be a number of seconds above 0, got {self.timeout_seconds}")
+        for name, value in self.thresholds.as_dict().items():
+            if not (math.isfinite(value) and value >= 0):
+                raise UsageError(f"threshold {name} must be a number, 0 or more, got {value}")
         return self
 
     def as_dict(self) -> dict[str, Any]:
@@ -123,8 +147,9 @@ def resolve_run_settings(
         "blocks": blocks_threshold,
         "retain": _flag_size(retain_threshold, "--retain-threshold"),
     }
-    if (objects_threshold is not None and objects_threshold < 0) or (blocks_threshold is not None and blocks_threshold < 0):
-        raise UsageError("--objects-threshold and --blocks-threshold must be 0 or more")
+    for flag, value in (("--objects-threshold", objects_threshold), ("--blocks-threshold", blocks_threshold)):
+        if value is not None and not (math.isfinite(value) and value >= 0):
+            raise UsageError(f"{flag} must be a number, 0 or more, got {value}")
     attribute = {"heap": "heap_bytes", "rss": "rss_bytes", "objects": "gc_objects", "blocks": "py_blocks", "retain": "retained_bytes"}
     picked = {
         attribute[k]: v if v is not None else config.thresholds.get(k, getattr(defaults, attribute[k]))

@@ -72,3 +72,85 @@ FLAT = _scenario("flat", _flat, "CLEAN")
 LATEST = _scenario("latest", _latest, "RETAINS")
 CRASHING = _scenario("crashing", _crashing, "CLEAN")
 LEAKS_BUT_EXPECTED_CLEAN = _scenario("leaks-but-expected-clean", _growing, "CLEAN")
+
+
+# --- Misbehaving scenarios, for the robustness tests (tests/test_robustness.py). ---
+# ``HOGGING`` keeps 20 MiB more per iteration (bytes filled with 1s, so every page is resident);
+# ``HANGING`` starts a sleeping child process on its third iteration, writes the child's pid to
+# the file named by $MEMLEAK_TEST_PIDFILE, then sleeps for a minute; ``SEGFAULTING`` reads
+# address 0 on its second iteration; ``EXITING`` calls os._exit(7) on its second iteration;
+# ``SLOW`` starts a sleeping child process on its first iteration (pid to $MEMLEAK_TEST_PIDFILE)
+# and takes 0.1 s per iteration, to be interrupted.
+
+HOG_BYTES = 20 * 1024 * 1024
+HANGING_ITERATION = 3
+hogged: list[bytes] = []
+_children: list[Any] = []
+
+
+def _calls_until(n: int, action: Any) -> Any:
+    calls = {"n": 0}
+
+    def iteration() -> None:
+        calls["n"] += 1
+        if calls["n"] == n:
+            action()
+
+    return iteration
+
+
+def _spawn_sleeper() -> None:
+    import os
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    _children.append(child)
+    pidfile = os.environ.get("MEMLEAK_TEST_PIDFILE")
+    if pidfile:
+        with open(pidfile, "w", encoding="utf-8") as handle:
+            handle.write(str(child.pid))
+
+
+def _hogging(size: Any) -> Any:
+    def iteration() -> None:
+        hogged.append(b"\x01" * HOG_BYTES)
+
+    return iteration
+
+
+def _hang() -> None:
+    import time
+
+    _spawn_sleeper()
+    time.sleep(60)
+
+
+def _segfault() -> None:
+    import ctypes
+
+    ctypes.string_at(0)
+
+
+def _exit_7() -> None:
+    import os
+
+    os._exit(7)
+
+
+def _slow(size: Any) -> Any:
+    import time
+
+    def iteration() -> None:
+        if not _children:
+            _spawn_sleeper()
+        time.sleep(0.1)
+
+    return iteration
+
+
+HOGGING = _scenario("hogging", _hogging, "LEAK")
+HANGING = _scenario("hanging", lambda size: _calls_until(HANGING_ITERATION, _hang), "CLEAN")
+SEGFAULTING = _scenario("segfaulting", lambda size: _calls_until(2, _segfault), "CLEAN")
+EXITING = _scenario("exiting", lambda size: _calls_until(2, _exit_7), "CLEAN")
+SLOW = _scenario("slow", _slow, "CLEAN")

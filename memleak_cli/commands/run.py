@@ -3,12 +3,16 @@
 Flags left out fall back to ``[tool.memleak]`` in the nearest pyproject.toml, then to the defaults.
 
 Exit status: 0 the run completed; 1 with --fail-on-leak when a variant expected to be clean is
-not; 2 bad usage or input; 3 a scenario crashed (its traceback is in the report).
+not; 2 bad usage or input; 3 a scenario crashed or timed out (its traceback is in the report);
+130 / 143 interrupted by SIGINT / SIGTERM (the report of what was measured is written, marked
+incomplete).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import math
 import re
 import sys
 from pathlib import Path
@@ -16,16 +20,18 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from memleak_cli import engine
 from memleak_cli.config import load_config
 from memleak_cli.discovery import builtin_scenarios
-from memleak_cli.errors import EXIT_LEAK, EXIT_SCENARIO_CRASHED, UsageError
+from memleak_cli.errors import EXIT_LEAK, EXIT_SCENARIO_CRASHED, Interrupted, UsageError
+from memleak_cli.interrupts import StopOnSignal
 from memleak_cli.plan import choose_variants, plan  # noqa: F401  (choose_variants: re-exported)
 from memleak_cli.report.jsonio import check_writable, write_report
 from memleak_cli.reporters.terminal import TerminalReporter
-from memleak_cli.settings import resolve_run_settings
+from memleak_cli.settings import DEFAULT_TIMEOUT_SECONDS, default_max_rss, resolve_run_settings
+from memleak_cli.units import parse_size
 
 REPORTS_DIR = Path("reports")
 
@@ -34,6 +40,33 @@ def default_json_path(name: str, now: dt.datetime | None = None) -> Path:
     """``reports/memleak-<name>-<UTC timestamp>.json`` (name made file-safe)."""
     stamp = (now or dt.datetime.now(dt.timezone.utc)).strftime("%Y%m%dT%H%M%SZ")
     return REPORTS_DIR / f"memleak-{re.sub(r'[^A-Za-z0-9_.-]+', '_', name)}-{stamp}.json"
+
+
+def _size_option(text: Optional[str], default: float, flag: str) -> float:
+    if text is None:
+        return default
+    try:
+        return float(parse_size(text))
+    except UsageError as exc:
+        raise UsageError(f"{flag}: {exc}") from exc
+
+
+def resolve_limits(max_rss: Optional[str], timeout: Optional[float], jobs: int) -> tuple[int | None, float | None]:
+    """``--max-rss`` in bytes and ``--timeout`` in seconds (``None``: off), after checking ``--jobs``.
+
+    Raises:
+        UsageError: a size that does not parse, a timeout that is negative or not finite, jobs < 1.
+    """
+    if jobs < 1:
+        raise UsageError(f"--jobs must be at least 1, got {jobs}")
+    cap = default_max_rss(jobs) if max_rss is None else int(_size_option(max_rss, 0, "--max-rss"))
+    if timeout is None:
+        limit: float | None = DEFAULT_TIMEOUT_SECONDS
+    elif not math.isfinite(timeout) or timeout < 0:
+        raise UsageError(f"--timeout must be a number of seconds, 0 or more (0: no limit), got {timeout}")
+    else:
+        limit = timeout or None
+    return cap or None, limit
 
 
 def run(
@@ -51,6 +84,9 @@ def run(
     objects_threshold: Annotated[Optional[float], typer.Option(help="gc-tracked objects per iteration that count as a leak. [default: 1]")] = None,
     blocks_threshold: Annotated[Optional[float], typer.Option(help="Python heap blocks per iteration that count as a leak. [default: 64]")] = None,
     retain_threshold: Annotated[Optional[str], typer.Option(help="Retained size after the work above which a flat variant RETAINS. [default: 16KiB]")] = None,
+    max_rss: Annotated[Optional[str], typer.Option("--max-rss", help="Stop a variant whose process tree's RSS passes this size, e.g. 4GiB; it shows as LEAK (capped). 0 turns the cap off. [default: half the machine's memory, divided by --jobs]")] = None,
+    timeout: Annotated[Optional[float], typer.Option(help="Kill a variant, with its child processes, after this many seconds; it shows as ERROR (timeout). 0: no limit. [default: 3600]")] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Variants to run at the same time, each in its own process.")] = 1,
     json_path: Annotated[Optional[Path], typer.Option("--json", help="Where to write the JSON report. [default: reports/memleak-<name>-<time>.json]")] = None,
     html_path: Annotated[Optional[Path], typer.Option("--html", help="Also write the self-contained HTML report (charts, sites, chains) to this file.")] = None,
     fail_on_leak: Annotated[bool, typer.Option("--fail-on-leak", help="Exit 1 when a variant expected to be clean is not.")] = False,
@@ -65,6 +101,8 @@ def run(
         threshold=threshold, rss_threshold=rss_threshold, objects_threshold=objects_threshold,
         blocks_threshold=blocks_threshold, retain_threshold=retain_threshold,
     )
+    max_rss_bytes, timeout_seconds = resolve_limits(max_rss, timeout, jobs)
+    settings = dataclasses.replace(settings, max_rss_bytes=max_rss_bytes, timeout_seconds=timeout_seconds).validate()
     broken: dict[str, str] = {}  # --all: a module that fails to import is reported, not fatal
     planned = plan(list(builtin_scenarios(broken)) if all_ else [scenario or ""], variant, settings.size)
     out_path = json_path or default_json_path("all" if all_ else planned[0].scenario.name)
@@ -73,28 +111,30 @@ def run(
         check_writable(html_path)
 
     report = engine.new_report(["memleak", *sys.argv[1:]], settings)
-    report.scenarios.extend(engine.import_failure(module, message, settings) for module, message in broken.items())
     console = Console(stderr=True)
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console, transient=True, disable=not console.is_terminal) as progress:
-        task = progress.add_task("starting", total=None)
+    with StopOnSignal() as stop, Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console, transient=True, disable=not console.is_terminal) as progress:
+        tasks: dict[engine.VariantKey, TaskID] = {}
 
-        def on_variant(name: str, variant_name: str, total: int) -> None:
-            progress.reset(task, total=total, description=f"{name} / {variant_name}")
+        def on_variant(key: engine.VariantKey, total: int) -> None:
+            tasks[key] = progress.add_task(" / ".join(key), total=total)
 
-        def on_sample(sample: object) -> None:
+        def on_sample(key: engine.VariantKey, sample: object) -> None:
             if getattr(sample, "phase", "") != "baseline":
-                progress.advance(task)
+                progress.advance(tasks[key])
 
-        for item in planned:
-            report.scenarios.append(engine.run_scenario(item.scenario, item.spec, item.variants, settings, on_variant=on_variant, on_sample=on_sample))
+        report.scenarios = engine.run_plan(planned, settings, jobs=jobs, stop=stop, on_variant=on_variant, on_sample=on_sample)
+    report.scenarios.extend(engine.import_failure(module, message, settings) for module, message in broken.items())
+    report.complete = not stop.event.is_set()
+    TerminalReporter(verbose=not quiet).render(report, sys.stdout)  # shown even if the write fails
     write_report(report, out_path)
-    TerminalReporter(verbose=not quiet).render(report, sys.stdout)
     typer.echo(f"JSON report: {out_path}")
     if html_path is not None:
         from memleak_cli.reporters.html import write_html
 
         write_html(report, html_path)
         typer.echo(f"HTML report: {html_path}")
+    if stop.signum is not None:
+        raise Interrupted(f"interrupted by {stop.signal_name}: the report of what was measured so far is marked incomplete ({out_path})", stop.signum)
     if engine.crashed(report):
         for line in engine.crashed(report):
             typer.echo(f"error: scenario crashed: {line}", err=True)

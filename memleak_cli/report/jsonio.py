@@ -11,22 +11,13 @@ import dataclasses
 import json
 import os
 import tempfile
+import types
+import typing
 from pathlib import Path
 from typing import Any
 
 from memleak_cli.errors import ReportFileError
-from memleak_cli.report.model import (
-    SCHEMA_VERSION,
-    AllocationSite,
-    Attribution,
-    MetricTrend,
-    RetainedObject,
-    RunReport,
-    Sample,
-    ScenarioResult,
-    TypeGrowth,
-    VariantResult,
-)
+from memleak_cli.report.model import SCHEMA_VERSION, RunReport
 
 
 def report_to_dict(report: RunReport) -> dict[str, Any]:
@@ -35,25 +26,32 @@ def report_to_dict(report: RunReport) -> dict[str, Any]:
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
-    """Write *data* as indented JSON to *path* via a temporary file and ``os.replace``.
+    """Write *data* as indented JSON to *path* via a temporary file in the same folder, flushed
+    to disk, then ``os.replace``: *path* is either its old self or whole, never partial.
 
     Raises:
-        ReportFileError: the folder cannot be created or written.
+        ReportFileError: the data cannot be written as JSON (NaN, a cycle), or the folder
+            cannot be created or written (disk full, permissions); no temporary file is left.
     """
     path = Path(path)
+    try:  # serialised first: a value JSON cannot hold fails before any file is touched
+        text = json.dumps(data, indent=1, allow_nan=False, default=str) + "\n"
+    except (ValueError, TypeError, RecursionError) as exc:
+        raise ReportFileError(f"cannot write {path}: the report holds a value JSON cannot store ({exc})") from exc
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(data, handle, indent=1, allow_nan=False, default=str)
-                handle.write("\n")
+                handle.write(text)
+                handle.flush()
+                os.fsync(handle.fileno())
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-    except OSError as exc:
-        raise ReportFileError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
+        raise ReportFileError(f"cannot write {path}: {getattr(exc, 'strerror', None) or exc}") from exc
 
 
 def write_text_atomic(path: Path, text: str) -> None:
@@ -89,7 +87,13 @@ def check_writable(path: Path) -> None:
         ReportFileError: *path* is a folder, or its folder cannot be created or written.
     """
     path = Path(path)
-    if path.is_dir():
+    if "\0" in str(path):
+        raise ReportFileError(f"report path {str(path)!r} holds a NUL byte: give a plain file name")
+    try:
+        is_dir = path.is_dir()
+    except OSError as exc:  # a name too long to even look up
+        raise ReportFileError(f"cannot use report path {path}: {exc.strerror or exc}") from exc
+    if is_dir:
         raise ReportFileError(f"report path {path} is a folder: give a file name such as {path / 'run.json'}")
     parent = path.parent
     try:
@@ -116,11 +120,83 @@ def build_dataclass(cls: type, data: Any) -> Any:
     return cls(**{k: v for k, v in data.items() if k in names})
 
 
-def report_from_dict(data: Any, *, source: str = "report") -> RunReport:
-    """Rebuild a :class:`RunReport` from :func:`report_to_dict` output.
+class _Malformed(Exception):
+    """A field of a report that does not have the type the model declares (where, what)."""
+
+
+def _kind(value: Any) -> str:
+    return "null" if value is None else {dict: "object", list: "list", str: "string", bool: "boolean"}.get(type(value), type(value).__name__)
+
+
+def _typed(hint: Any, value: Any, where: str) -> Any:
+    """*value* checked against the type *hint* of a model field, dataclasses built recursively.
 
     Raises:
-        ReportFileError: not a memleak report, another schema version, or a malformed field.
+        _Malformed: the value does not have that type; the message names where it is.
+    """
+    if hint is Any:
+        return value
+    origin = typing.get_origin(hint)
+    if origin in (types.UnionType, typing.Union):
+        options = typing.get_args(hint)
+        if value is None and type(None) in options:
+            return None
+        errors = []
+        for option in (o for o in options if o is not type(None)):
+            try:
+                return _typed(option, value, where)
+            except _Malformed as exc:
+                errors.append(exc)
+        raise errors[0] if len(errors) == 1 else _Malformed(f"{where}: {_kind(value)} is not allowed here")
+    if dataclasses.is_dataclass(hint):
+        return _build_typed(hint, value, where)  # type: ignore[arg-type]
+    if origin is list:
+        if not isinstance(value, list):
+            raise _Malformed(f"{where}: expected a list, got {_kind(value)}")
+        (item,) = typing.get_args(hint) or (Any,)
+        return [_typed(item, x, f"{where}[{i}]") for i, x in enumerate(value)]
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise _Malformed(f"{where}: expected an object, got {_kind(value)}")
+        return value
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise _Malformed(f"{where}: expected a number, got {_kind(value)}")
+        return float(value)
+    if hint is int:
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)  # 4096.0 is a whole number of bytes, whatever wrote it
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _Malformed(f"{where}: expected an integer, got {_kind(value)}")
+        return value
+    if hint in (str, bool):
+        if type(value) is not hint:
+            raise _Malformed(f"{where}: expected a {_kind(hint())}, got {_kind(value)}")
+        return value
+    return value  # a type the model does not use yet: taken as it is
+
+
+def _build_typed(cls: type, data: Any, where: str) -> Any:
+    if not isinstance(data, dict):
+        raise _Malformed(f"{where}: expected an object, got {_kind(data)}")
+    hints = typing.get_type_hints(cls)
+    values = {}
+    for f in dataclasses.fields(cls):
+        path = f"{where}.{f.name}" if where else f.name
+        if f.name in data:
+            values[f.name] = _typed(hints[f.name], data[f.name], path)
+        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            raise _Malformed(f"{path}: missing")
+    return cls(**values)
+
+
+def report_from_dict(data: Any, *, source: str = "report") -> RunReport:
+    """Rebuild a :class:`RunReport` from :func:`report_to_dict` output, checking every field's
+    type against the model (unknown keys are ignored).
+
+    Raises:
+        ReportFileError: not a memleak report, another schema version, or a malformed field
+            (the message names it, e.g. ``scenarios[0].variants[1].samples: expected a list``).
     """
     if not isinstance(data, dict) or "schema_version" not in data:
         raise ReportFileError(f"{source}: not a memleak report (no schema_version)")
@@ -130,43 +206,31 @@ def report_from_dict(data: Any, *, source: str = "report") -> RunReport:
             f"(this memleak reads version {SCHEMA_VERSION})"
         )
     try:
-        report = build_dataclass(RunReport, data)
-        scenarios = []
-        for s in report.scenarios:
-            scenario = build_dataclass(ScenarioResult, s)
-            variants = []
-            for v in scenario.variants:
-                variant = build_dataclass(VariantResult, v)
-                variant.samples = [build_dataclass(Sample, x) for x in variant.samples]
-                variant.trends = [build_dataclass(MetricTrend, x) for x in variant.trends]
-                variant.type_growth = [build_dataclass(TypeGrowth, x) for x in variant.type_growth]
-                if variant.attribution is not None:
-                    attribution = build_dataclass(Attribution, variant.attribution)
-                    attribution.sites = [build_dataclass(AllocationSite, x) for x in attribution.sites]
-                    attribution.retained = [build_dataclass(RetainedObject, x) for x in attribution.retained]
-                    variant.attribution = attribution
-                variants.append(variant)
-            scenario.variants = variants
-            scenarios.append(scenario)
-        report.scenarios = scenarios
-    except (TypeError, KeyError, AttributeError) as exc:
-        raise ReportFileError(f"{source}: malformed report: {exc}") from exc
-    return report
+        return _build_typed(RunReport, data, "")
+    except _Malformed as exc:
+        raise ReportFileError(f"{source}: malformed report: {exc}") from None
 
 
 def read_report(path: Path) -> RunReport:
     """Read a JSON report written by :func:`write_report`.
 
     Raises:
-        ReportFileError: missing, unreadable, truncated, not JSON, or of another schema version.
+        ReportFileError: missing, unreadable, not UTF-8, truncated, not JSON, of another schema
+            version, or with a field of the wrong type or missing (one line naming the file).
     """
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ReportFileError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ReportFileError(f"{path}: not a JSON report (not UTF-8 text at byte {exc.start})") from exc
+    except ValueError as exc:  # a NUL byte in the path
+        raise ReportFileError(f"cannot read {path!s:.200}: {exc}") from exc
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ReportFileError(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg}); is it truncated?") from exc
+    except RecursionError as exc:
+        raise ReportFileError(f"{path}: not a memleak report (nested too deeply to read)") from exc
     return report_from_dict(data, source=str(path))

@@ -143,6 +143,12 @@ class VariantResult:
 
     ``verdict`` is ``LEAK``, ``RETAINS``, ``CLEAN`` or ``ERROR`` (the scenario crashed; ``error``
     holds the traceback or signal); ``expect`` is what the scenario promises.
+
+    ``stopped_by`` says why the parent ended the variant before it finished: ``"max-rss"`` (its
+    process tree's RSS passed ``--max-rss``; verdict ``LEAK`` and ``capped_bytes`` is the tree
+    RSS reached, in bytes), ``"timeout"`` (``--timeout``; verdict ``ERROR``), ``"SIGINT"`` or
+    ``"SIGTERM"`` (the run was interrupted; verdict ``ERROR``). ``None`` when it ran its course.
+    Samples taken before the stop are kept.
     """
 
     variant: str
@@ -159,6 +165,17 @@ class VariantResult:
     exit_code: int | None = None
     error: str | None = None
     output_tail: str = ""
+    capped_bytes: int | None = None
+    stopped_by: str | None = None
+
+    @property
+    def label(self) -> str:
+        """The verdict with why the variant was stopped: ``LEAK (capped)``, ``ERROR (timeout)``."""
+        if self.stopped_by == "max-rss" and self.verdict == "LEAK":
+            return "LEAK (capped)"
+        if self.stopped_by and self.verdict == "ERROR":
+            return f"ERROR ({'timeout' if self.stopped_by == 'timeout' else 'interrupted'})"
+        return self.verdict
 
     def trend(self, metric: str) -> MetricTrend | None:
         """The trend of *metric*, or ``None`` when it was not measured."""

@@ -39,14 +39,20 @@ def summary_line(scenario: ScenarioResult) -> str:
     """One sentence a reader understands in five seconds."""
     parts = []
     for result in scenario.variants:
-        if result.verdict == "LEAK":
-            lead = next(t for t in result.trends if t.leaking)
+        lead = next((t for t in result.trends if t.leaking), None)
+        if result.verdict == "LEAK" and result.capped_bytes is not None:
+            parts.append(f"{result.variant} was stopped when its process tree reached {format_bytes(result.capped_bytes)} (--max-rss)")
+        elif result.verdict == "LEAK" and lead is not None:
             parts.append(f"{result.variant} grows {amount(lead.slope, lead.unit)} {'' if lead.unit == 'bytes' else lead.unit + ' '}per iteration ({METRIC_LABEL.get(lead.metric, lead.metric)})")
         elif result.verdict == "RETAINS" and result.attribution:
             holder = f", held by {result.attribution.retained[0].path}" if result.attribution.retained else ""
             parts.append(f"{result.variant} retains {format_bytes(result.attribution.retained_bytes)}{holder}")
         elif result.verdict == "CLEAN":
             parts.append(f"{result.variant} is flat")
+        elif result.stopped_by == "timeout":
+            parts.append(f"{result.variant} timed out")
+        elif result.stopped_by:
+            parts.append(f"{result.variant} was interrupted")
         else:
             parts.append(f"{result.variant} crashed")
     if len(scenario.variants) > 1 and scenario.fix_effective is not None:

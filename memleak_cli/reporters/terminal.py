@@ -17,9 +17,9 @@ from memleak_cli.units import format_bytes
 VERDICT_STYLE = {"LEAK": "bold red", "RETAINS": "bold yellow", "CLEAN": "bold green", "ERROR": "bold magenta"}
 
 
-def verdict_text(verdict: str) -> Text:
-    """The verdict word in its colour."""
-    return Text(verdict, style=VERDICT_STYLE.get(verdict, ""))
+def verdict_text(verdict: str, label: str | None = None) -> Text:
+    """The verdict word in its colour; *label* (``LEAK (capped)``) is shown instead when given."""
+    return Text(label or verdict, style=VERDICT_STYLE.get(verdict, ""))
 
 
 def _growth_cell(trend: MetricTrend | None) -> Text:
@@ -101,6 +101,8 @@ class TerminalReporter:
             self.render_scenario(console, scenario, report)
         if len(report.scenarios) > 1:
             render_matrix(report, console)
+        if not report.complete:
+            console.print("incomplete run: it was interrupted; variants that did not start are missing", style="bold magenta")
 
     def render_scenario(self, console: Console, scenario: ScenarioResult, report: RunReport) -> None:
         """The side-by-side table, then each variant's evidence."""
@@ -119,7 +121,7 @@ class TerminalReporter:
             table.add_column("held", justify="right")
         verdict_row: list[Text | str] = [Text("verdict", style="bold")]
         for result in scenario.variants:
-            verdict_row += [verdict_text(result.verdict), f"expected {result.expect}"]
+            verdict_row += [verdict_text(result.verdict, result.label), f"expected {result.expect}"]
         table.add_row(*verdict_row)
         for metric, label in METRIC_LABEL.items():
             cells = [(_growth_cell(r.trend(metric)), _held_cell(r, metric)) for r in scenario.variants]
@@ -141,7 +143,7 @@ class TerminalReporter:
 
     def render_variant(self, console: Console, result: VariantResult) -> None:
         """Verdict, reason, allocation sites, type growth, retained objects and the fix source."""
-        title = Text.assemble((result.variant, "bold"), " → ", verdict_text(result.verdict), f"  ({result.seconds:.1f} s)")
+        title = Text.assemble((result.variant, "bold"), " → ", verdict_text(result.verdict, result.label), f"  ({result.seconds:.1f} s)")
         console.print(title)
         console.print(Text(result.reason), style="dim")
         if result.error:
