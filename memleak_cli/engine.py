@@ -8,6 +8,7 @@ import platform
 import socket
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from memleak_cli import __version__
 from memleak_cli.report.model import SCHEMA_VERSION, RunReport, Sample, ScenarioResult, VariantResult
@@ -68,14 +69,19 @@ def run_scenario(
     *,
     on_variant: VariantStarted | None = None,
     on_sample: SampleTaken | None = None,
+    artifacts: Path | None = None,
 ) -> ScenarioResult:
-    """Run each of *variants* in its own process, one after the other, and judge them."""
+    """Run each of *variants* in its own process, one after the other, and judge them.
+
+    *artifacts* is the JSON report's path without its suffix: files a probe writes (memray's
+    flame graph) go beside the report with that prefix.
+    """
     result = ScenarioResult(name=scenario.name, description=scenario.description, finding=scenario.finding, size=settings.size)
     total = settings.iterations + (settings.window + 1 if settings.window else 0)
     for name in variants:
         if on_variant is not None:
             on_variant(scenario.name, name, total)
-        result.variants.append(run_variant(scenario, spec, name, settings, on_sample))
+        result.variants.append(run_variant(scenario, spec, name, settings, on_sample, artifacts=artifacts))
     result.fix_effective = fix_effective(result.variants)
     return result
 

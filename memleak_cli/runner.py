@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -18,10 +19,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from memleak_cli.analysis.native import notes
 from memleak_cli.analysis.verdict import judge, trends
 from memleak_cli.probes.typecounts import type_growth
-from memleak_cli.report.jsonio import build_dataclass
-from memleak_cli.report.model import AllocationSite, Attribution, RetainedObject, Sample, VariantResult
+from memleak_cli.probes.typesizes import type_size_diff
+from memleak_cli.report.jsonio import attribution_from_dict, build_dataclass, sample_from_dict
+from memleak_cli.report.model import NativeSite, Sample, VariantResult
 from memleak_cli.scenario import Scenario
 from memleak_cli.settings import RunSettings
 
@@ -56,8 +59,20 @@ def _exit_text(code: int) -> str:
     return f"exited with status {code}"
 
 
-def run_variant(scenario: Scenario, spec: str, variant: str, settings: RunSettings, progress: Progress | None = None) -> VariantResult:
+def flamegraph_path(artifacts: Path, scenario: str, variant: str) -> Path:
+    """Where the memray leak flame graph of one variant goes: ``<artifacts>-<scenario>-<variant>-leaks.html``
+    (*artifacts* is the JSON report's path without its suffix)."""
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{scenario}-{variant}")
+    return artifacts.with_name(f"{artifacts.name}-{safe}-leaks.html")
+
+
+def run_variant(
+    scenario: Scenario, spec: str, variant: str, settings: RunSettings, progress: Progress | None = None, *, artifacts: Path | None = None
+) -> VariantResult:
     """Run one variant of *scenario* (loaded in the child from *spec*) and judge it.
+
+    With the memray probe and *artifacts* (the JSON report's path without suffix), memray's
+    leak flame graph is written beside the report (:func:`flamegraph_path`).
 
     Returns a :class:`VariantResult`; a crash gives verdict ``ERROR`` with the traceback or the
     signal, and keeps every sample streamed before it.
@@ -78,6 +93,9 @@ def run_variant(scenario: Scenario, spec: str, variant: str, settings: RunSettin
                     "window": settings.window,
                     "frames": settings.frames,
                     "top": settings.top,
+                    "probes": list(settings.probes),
+                    "trim": settings.trim,
+                    "memray_capture": str(Path(tmp) / "memray-window.bin"),
                     "events": str(events_path),
                 }
             )
@@ -102,7 +120,7 @@ def run_variant(scenario: Scenario, spec: str, variant: str, settings: RunSettin
                     if progress is not None:
                         for event in new:
                             if event["event"] == "sample":
-                                progress(build_dataclass(Sample, event["sample"]))
+                                progress(sample_from_dict(event["sample"]))
                     if code is not None:
                         break
                     time.sleep(0.05)
@@ -113,7 +131,18 @@ def run_variant(scenario: Scenario, spec: str, variant: str, settings: RunSettin
         new, offset = _read_events(events_path, offset)
         events.extend(new)
         output_tail = output_path.read_text(errors="replace")[-_OUTPUT_TAIL:]
-    return build_result(declared.name, declared.expect, declared.fix_source(), declared.summary, events, child.returncode, time.perf_counter() - started, output_tail, settings)
+        result = build_result(declared.name, declared.expect, declared.fix_source(), declared.summary, events, child.returncode, time.perf_counter() - started, output_tail, settings)
+        capture = Path(tmp) / "memray-window.bin"
+        if artifacts is not None and result.attribution is not None and result.attribution.native and capture.exists():
+            from memleak_cli.probes.native import render_flamegraph
+
+            out = flamegraph_path(artifacts, scenario.name, declared.name)
+            failure = render_flamegraph(capture, out)
+            if failure is None:
+                result.attribution.flamegraph = str(out)
+            else:
+                result.attribution.native_error = failure
+    return result
 
 
 def build_result(variant: str, expect: str, fix_source: str | None, summary: str, events: list[dict[str, Any]], exit_code: int, seconds: float, output_tail: str, settings: RunSettings) -> VariantResult:
@@ -123,30 +152,50 @@ def build_result(variant: str, expect: str, fix_source: str | None, summary: str
         seconds=seconds, exit_code=exit_code, output_tail=output_tail,
     )
     done = False
+    summaries: dict[str, Any] = {}
     for event in events:
         kind = event.get("event")
         if kind == "sample":
-            result.samples.append(build_dataclass(Sample, event["sample"]))
+            result.samples.append(sample_from_dict(event["sample"]))
         elif kind == "types":
             measured_count = sum(1 for s in result.samples if s.phase == "measure")
             result.type_growth = type_growth(event["before"], event["after"], measured_count, settings.top)
         elif kind == "attribution":
-            attribution = build_dataclass(Attribution, event["attribution"])
-            attribution.sites = [build_dataclass(AllocationSite, s) for s in attribution.sites]
-            attribution.retained = [build_dataclass(RetainedObject, r) for r in attribution.retained]
-            result.attribution = attribution
+            result.attribution = attribution_from_dict(event["attribution"])
+        elif kind == "type_summary":
+            summaries[event["when"]] = event
+        elif kind == "native" and result.attribution is not None:
+            _add_native(result, event)
         elif kind == "error":
             result.error = event.get("traceback") or event.get("message")
             result.reason = f"scenario raised {event.get('message', 'an exception')}"
         elif kind == "done":
             done = True
+    if result.attribution is not None and "before" in summaries and "after" in summaries:
+        result.attribution.type_sizes = type_size_diff(summaries["before"]["types"], summaries["after"]["types"], settings.top)
+        result.attribution.type_sizes_seconds = summaries["after"].get("seconds")
     try:
         result.trends = trends(result.samples, settings.thresholds)
     except ValueError:
         result.trends = []  # too few samples before a crash: the samples are still reported
     if done and exit_code == 0:
         result.verdict, result.reason = judge(result.trends, result.attribution, settings.thresholds)
+        result.notes = notes(result.trends, result.attribution, settings.thresholds)
     elif not result.reason:
         result.reason = f"the measuring process {_exit_text(exit_code)} after {len(result.samples)} samples"
         result.error = result.error or result.reason + ("\n" + output_tail if output_tail else "")
     return result
+
+
+def _add_native(result: VariantResult, event: dict[str, Any]) -> None:
+    attribution = result.attribution
+    assert attribution is not None
+    attribution.native = True
+    if "error" in event:
+        attribution.native_error = event["error"]
+        return
+    attribution.native_iterations = event["iterations"]
+    attribution.native_seconds = event["seconds"]
+    attribution.native_growth_bytes = event["native_growth_bytes"]
+    attribution.native_python_bytes = event["native_python_bytes"]
+    attribution.native_sites = [build_dataclass(NativeSite, s) for s in event["sites"]]

@@ -15,6 +15,7 @@ DEFAULT_WINDOW = 3
 DEFAULT_FRAMES = 5
 DEFAULT_TOP = 10
 MIN_TREND_POINTS = 3
+PROBES = ("memray",)
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,10 @@ class RunSettings:
         top: how many allocation sites, types and retained objects to keep.
         size: size profile of the workload (``small``, ``medium``, ``large``).
         thresholds: see :class:`~memleak_cli.analysis.thresholds.Thresholds`.
+        probes: optional probes: ``memray`` runs ``window`` more iterations under memray for
+            native (C/C++) allocation stacks.
+        trim: trim the C heap (``malloc_trim(0)``) after reading RSS in every sample, so that
+            memory the allocator keeps is told apart from memory still allocated.
     """
 
     iterations: int = DEFAULT_ITERATIONS
@@ -38,6 +43,8 @@ class RunSettings:
     top: int = DEFAULT_TOP
     size: str = "medium"
     thresholds: Thresholds = field(default_factory=Thresholds)
+    probes: tuple[str, ...] = ()
+    trim: bool = True
 
     def validate(self) -> RunSettings:
         """Return self when every value makes sense.
@@ -58,6 +65,11 @@ class RunSettings:
                 f"--iterations {self.iterations} is too few for a trend: use at least {needed} "
                 f"(warm-up {self.warmup} + {MIN_TREND_POINTS} measured)"
             )
+        unknown = [p for p in self.probes if p not in PROBES]
+        if unknown:
+            raise UsageError(f"unknown probe {unknown[0]!r}: use {', '.join(PROBES)}")
+        if self.probes and self.window == 0:
+            raise UsageError(f"--probe {self.probes[0]} needs an attribution window: use --window 1 or more")
         if self.size not in SIZES:
             raise UsageError(f"unknown size {self.size!r}: use one of {', '.join(SIZES)}")
         return self

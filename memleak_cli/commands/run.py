@@ -77,6 +77,8 @@ def run(
     json_path: Annotated[Optional[Path], typer.Option("--json", help="Where to write the JSON report. [default: reports/memleak-<name>-<time>.json]")] = None,
     fail_on_leak: Annotated[bool, typer.Option("--fail-on-leak", help="Exit 1 when a variant expected to be clean is not.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the verdict table and summary, no sites, types or fix source.")] = False,
+    probe: Annotated[Optional[list[str]], typer.Option("--probe", help="Extra probe, repeatable: memray (native C/C++ stacks of what the window kept, and a leak flame graph beside the JSON report).")] = None,
+    trim: Annotated[bool, typer.Option("--trim/--no-trim", help="Trim the C heap (malloc_trim) after reading RSS in each sample, to tell memory the allocator keeps from memory in use.")] = True,
 ) -> None:
     """Run scenarios, leaky and fixed, each in its own process, and print the before/after diff report."""
     if all_ == (scenario is not None):
@@ -100,6 +102,8 @@ def run(
         top=base.top if top is None else top,
         size=base.size if size is None else size,
         thresholds=thresholds,
+        probes=tuple(dict.fromkeys(probe or ())),
+        trim=trim,
     ).validate()
     # the spec string, not the scenario's name, is what the child process resolves again
     chosen = list(builtin_scenarios().items()) if all_ else [(scenario or "", load_scenario(scenario or ""))]
@@ -120,7 +124,9 @@ def run(
                 progress.advance(task)
 
         for spec, scenario_obj, variants in plan:
-            report.scenarios.append(engine.run_scenario(scenario_obj, spec, variants, settings, on_variant=on_variant, on_sample=on_sample))
+            report.scenarios.append(
+                engine.run_scenario(scenario_obj, spec, variants, settings, on_variant=on_variant, on_sample=on_sample, artifacts=out_path.with_suffix(""))
+            )
     write_report(report, out_path)
     TerminalReporter(verbose=not quiet).render(report, sys.stdout)
     typer.echo(f"JSON report: {out_path}")

@@ -19,12 +19,15 @@ from memleak_cli.report.model import (
     SCHEMA_VERSION,
     AllocationSite,
     Attribution,
+    ChildProcess,
     MetricTrend,
+    NativeSite,
     RetainedObject,
     RunReport,
     Sample,
     ScenarioResult,
     TypeGrowth,
+    TypeSize,
     VariantResult,
 )
 
@@ -95,6 +98,33 @@ def build_dataclass(cls: type, data: Any) -> Any:
     return cls(**{k: v for k, v in data.items() if k in names})
 
 
+def sample_from_dict(data: Any) -> Sample:
+    """A :class:`Sample` with its child processes rebuilt (``None`` stays ``None``).
+
+    Raises:
+        TypeError: not an object, or a required field is missing.
+    """
+    sample = build_dataclass(Sample, data)
+    if sample.child_processes is not None:
+        sample.child_processes = [build_dataclass(ChildProcess, c) for c in sample.child_processes]
+    return sample
+
+
+def attribution_from_dict(data: Any) -> Attribution:
+    """An :class:`Attribution` with its nested sites, retained objects, type sizes and native
+    sites rebuilt; fields missing from older reports take their defaults.
+
+    Raises:
+        TypeError: not an object, or a required field is missing.
+    """
+    attribution = build_dataclass(Attribution, data)
+    attribution.sites = [build_dataclass(AllocationSite, x) for x in attribution.sites]
+    attribution.retained = [build_dataclass(RetainedObject, x) for x in attribution.retained]
+    attribution.type_sizes = [build_dataclass(TypeSize, x) for x in attribution.type_sizes]
+    attribution.native_sites = [build_dataclass(NativeSite, x) for x in attribution.native_sites]
+    return attribution
+
+
 def report_from_dict(data: Any, *, source: str = "report") -> RunReport:
     """Rebuild a :class:`RunReport` from :func:`report_to_dict` output.
 
@@ -116,14 +146,11 @@ def report_from_dict(data: Any, *, source: str = "report") -> RunReport:
             variants = []
             for v in scenario.variants:
                 variant = build_dataclass(VariantResult, v)
-                variant.samples = [build_dataclass(Sample, x) for x in variant.samples]
+                variant.samples = [sample_from_dict(x) for x in variant.samples]
                 variant.trends = [build_dataclass(MetricTrend, x) for x in variant.trends]
                 variant.type_growth = [build_dataclass(TypeGrowth, x) for x in variant.type_growth]
                 if variant.attribution is not None:
-                    attribution = build_dataclass(Attribution, variant.attribution)
-                    attribution.sites = [build_dataclass(AllocationSite, x) for x in attribution.sites]
-                    attribution.retained = [build_dataclass(RetainedObject, x) for x in attribution.retained]
-                    variant.attribution = attribution
+                    variant.attribution = attribution_from_dict(variant.attribution)
                 variants.append(variant)
             scenario.variants = variants
             scenarios.append(scenario)
