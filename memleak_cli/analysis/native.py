@@ -41,18 +41,37 @@ def allocator_note(trends: Sequence[MetricTrend]) -> str | None:
     )
 
 
-def native_note(trends: Sequence[MetricTrend], attribution: Attribution | None, thresholds: Thresholds) -> str | None:
-    """A note when the C heap (else trimmed RSS or USS) grows by more per iteration than
-    tracemalloc traced over the window, saying whether memray found native stacks for it.
+def _memray_part(attribution: Attribution, invisible: float, what: str) -> str | None:
+    """The memray half of a note, or ``None`` when memray found too little (no stack)."""
+    native = (attribution.native_growth_bytes or 0) / max(attribution.native_iterations, 1)
+    if native < EXPLAINED_SHARE * invisible:
+        return None
+    top = attribution.native_sites[0] if attribution.native_sites else None
+    where = ""
+    if top is not None:
+        where = f", most under {top.native_frame or top.allocator_frame or 'an unnamed frame'}"
+        where += f" called from {top.python_frame}" if top.python_frame else ""
+    return f"memray attributes {_per_it(native)} to native stacks{where}"
 
-    ``None`` when nothing native grows, or tracemalloc accounts for at least half of it.
+
+def native_note(trends: Sequence[MetricTrend], attribution: Attribution | None, thresholds: Thresholds) -> str | None:
+    """A note when native memory grows by more per iteration than tracemalloc traced over the
+    window, saying whether memray found native stacks for it.
+
+    The C heap in use (``heap_bytes``) is the measure when it is available; when it is flat but
+    trimmed RSS or USS grows, the growth is outside malloc's heap (``mmap``, thread stacks, a
+    library's own allocator) or, untrimmed, memory the allocator keeps. ``None`` when nothing
+    native grows, or tracemalloc accounts for at least half of it.
     """
-    growth = _trend(trends, "heap_bytes")
-    threshold = thresholds.heap_bytes
-    if growth is None or not growth.leaking:
-        growth = next((t for t in (_trend(trends, m) for m in ("rss_trimmed_bytes", "uss_bytes")) if t and t.leaking), None)
-        threshold = thresholds.rss_bytes
-    if growth is None or attribution is None:
+    if attribution is None:
+        return None
+    heap = _trend(trends, "heap_bytes")
+    os_view = next((t for t in (_trend(trends, m) for m in ("rss_trimmed_bytes", "uss_bytes")) if t and t.leaking), None)
+    if heap is not None and heap.leaking:
+        growth, threshold, what = heap, thresholds.heap_bytes, "C heap"
+    elif os_view is not None:
+        growth, threshold, what = os_view, thresholds.rss_bytes, os_view.metric
+    else:
         return None
     traced = attribution.traced_growth_per_iteration if attribution.traced else None
     if traced is None and not attribution.native:
@@ -60,22 +79,24 @@ def native_note(trends: Sequence[MetricTrend], attribution: Attribution | None, 
     invisible = growth.slope - max(traced or 0.0, 0.0)
     if invisible < threshold or invisible < EXPLAINED_SHARE * growth.slope:
         return None
-    what = "C heap" if growth.metric == "heap_bytes" else growth.metric
-    note = f"native growth {_per_it(invisible)} not visible to tracemalloc (C/C++ allocations; {what} grows {_per_it(growth.slope)})"
     if traced is None:
         note = f"native growth {_per_it(invisible)} ({what}; tracemalloc was off)"
+    else:
+        note = f"native growth {_per_it(invisible)} not visible to tracemalloc (C/C++ allocations; {what} grows {_per_it(growth.slope)})"
+    if growth is os_view and heap is not None:
+        untrimmed = growth.metric == "uss_bytes" and _trend(trends, "rss_trimmed_bytes") is None
+        note += (
+            f", while the C heap in use is flat: pages mapped outside malloc (mmap, thread stacks, a library's own allocator)"
+            + (" or freed memory the allocator keeps (trimming was off)" if untrimmed else "")
+        )
     if not attribution.native:
         return note + "; run with --probe memray for its native stacks"
-    if attribution.native_error and attribution.native_growth_bytes is None:
-        return note + f"; memray failed: {attribution.native_error}"
+    if attribution.native_growth_bytes is None:
+        return note + f"; memray failed: {attribution.native_error or 'no result'}"
+    explained = _memray_part(attribution, invisible, what)
+    if explained is not None:
+        return f"{note}; {explained}"
     native = (attribution.native_growth_bytes or 0) / max(attribution.native_iterations, 1)
-    if native >= EXPLAINED_SHARE * invisible:
-        top = attribution.native_sites[0] if attribution.native_sites else None
-        where = ""
-        if top is not None:
-            where = f", most under {top.native_frame or top.allocator_frame or 'an unnamed frame'}"
-            where += f" called from {top.python_frame}" if top.python_frame else ""
-        return note + f"; memray attributes {_per_it(native)} to native stacks{where}"
     return (
         f"native growth, no stack: {_per_it(invisible - native)} of {what} growth that neither tracemalloc "
         f"nor memray saw allocated (memray found {_per_it(native)}); memory from a malloc resolved "

@@ -91,11 +91,12 @@ def short_symbol(symbol: str) -> str:
     """A C++ symbol without template and call arguments: ``LightGBM::Tree::Tree(char const*,
     unsigned long*)`` → ``LightGBM::Tree::Tree(…)``; plain C names are kept."""
     previous = None
-    while previous != symbol:  # innermost template arguments first
+    while previous != symbol:  # innermost template arguments first, until none is left
         previous = symbol
-        symbol = re.sub(r"<[^<>]*>", "<…>", symbol)
+        symbol = re.sub(r"<[^<>]*>", "\0", symbol)
     head, paren, _ = symbol.partition("(")
-    return f"{head}(…)" if paren and head and not head.endswith("operator") else symbol
+    short = f"{head}(…)" if paren and head and not head.endswith("operator") else symbol
+    return short.replace("\0", "<…>")
 
 
 def _native_cell(result: VariantResult) -> str:
