@@ -196,6 +196,7 @@ def _add_native(result: VariantResult, event: dict[str, Any]) -> None:
         return
     attribution.native_iterations = event["iterations"]
     attribution.native_seconds = event["seconds"]
+    attribution.native_overhead_seconds = event.get("overhead_seconds")
     attribution.native_growth_bytes = event["native_growth_bytes"]
     attribution.native_python_bytes = event["native_python_bytes"]
     attribution.native_sites = [build_dataclass(NativeSite, s) for s in event["sites"]]

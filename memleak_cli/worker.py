@@ -145,8 +145,10 @@ def _native_window(spec: dict[str, Any], events: EventWriter, iterate: Any) -> N
 
     capture = Path(spec["memray_capture"])
     try:
-        per_iteration = track_window(capture, iterate, spec["window"])
+        per_iteration, setup = track_window(capture, iterate, spec["window"])
+        began = time.perf_counter()
         native, python, sites = leaked_sites(capture, spec["top"])
+        reading = time.perf_counter() - began
     except (RuntimeError, OSError) as exc:
         events.emit("native", error=f"memray could not track: {exc}")
         return
@@ -154,6 +156,7 @@ def _native_window(spec: dict[str, Any], events: EventWriter, iterate: Any) -> N
         "native",
         iterations=spec["window"],
         seconds=per_iteration,
+        overhead_seconds=setup + reading,
         native_growth_bytes=native,
         native_python_bytes=python,
         sites=[dataclasses.asdict(s) for s in sites],

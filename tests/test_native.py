@@ -77,6 +77,8 @@ def test_library_frame_skips_the_allocator_the_standard_library_and_openmp():
     assert library_frame(native) == "LightGBM::Tree::Tree(char const*, unsigned long*)"
     assert library_frame([native[0], native[4], native[6]]) == "LGBM_BoosterLoadModelFromString"
     assert library_frame([native[0], native[6], ("ffi_call", "<unknown>", 0)]) is None
+    realloc_insert = ("void std::vector<std::string>::_M_realloc_insert<std::string>(std::string&&)", "<unknown>", 0)
+    assert library_frame([native[0], realloc_insert, native[4]]) == "LGBM_BoosterLoadModelFromString"
 
 
 def test_short_symbol_drops_template_and_call_arguments():
@@ -151,7 +153,8 @@ def make_report() -> RunReport:
     attribution = native_attribution(50 * KiB)
     attribution.type_sizes = [TypeSize("lightgbm.basic.Booster", 3, 168)]
     attribution.flamegraph = "reports/x-leaks.html"
-    variant = VariantResult("leaky", "LEAK", "LEAK", "grows", samples=[sample], attribution=attribution, notes=["native growth"])
+    alone = Sample(1, "measure", 0.1, 100, 90, 100, 90, 0, 50, 1000, 500, 4, 1, rss_trimmed_bytes=95)
+    variant = VariantResult("leaky", "LEAK", "LEAK", "grows", samples=[sample, alone], attribution=attribution, notes=["native growth"])
     scenario = ScenarioResult("demo", "a demo", "", "small", variants=[variant])
     return RunReport(SCHEMA_VERSION, "0.1.0", "2026-11-29T00:00:00+00:00", ["memleak"], {}, {}, [scenario])
 
@@ -163,6 +166,9 @@ def test_json_round_trip_rebuilds_native_sites_type_sizes_and_children(tmp_path)
     assert back == make_report()
     assert isinstance(back.scenarios[0].variants[0].attribution.native_sites[0], NativeSite)
     assert isinstance(back.scenarios[0].variants[0].samples[0].child_processes[0], ChildProcess)
+    samples = json.loads(path.read_text())["scenarios"][0]["variants"][0]["samples"]
+    assert samples[0]["child_processes"] == [{"pid": 7, "name": "python", "rss_bytes": 60, "uss_bytes": 50}]
+    assert "child_processes" not in samples[1]  # only a process with children says so
 
 
 def test_a_report_without_the_new_fields_still_loads():

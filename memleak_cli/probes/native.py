@@ -47,14 +47,17 @@ _SKIP_SYMBOL = re.compile(
     r"|_PyEval\w*|_PyObject\w*|_PyFunction\w*|slot_\w+|vectorcall\w*|method_vectorcall\w*|cfunction_\w+"
     r"|type_call|object_vectorcall|_call_function_pointer|_ctypes_\w+|PyCFuncPtr_call|ffi_\w+|pymain_\w+|main$|_start$)"
 )
+# a demangled template function starts with its return type: ``void std::vector<...>::...``
+_STD_WITH_RETURN_TYPE = re.compile(r"^\S+ (std::|__gnu_cxx::)")
 _ARENA_SYMBOLS = ("_PyObject_ArenaMmap", "new_arena", "_PyObject_ArenaMalloc")
 
 
-def track_window(capture: Path, iterate: Callable[[], object], iterations: int) -> float:
+def track_window(capture: Path, iterate: Callable[[], object], iterations: int) -> tuple[float, float]:
     """Run *iterate* *iterations* times under ``memray.Tracker(capture, native_traces=True,
     trace_python_allocators=True)``, with a full ``gc.collect()`` after each.
 
-    Returns the mean seconds per iteration under tracking.
+    Returns ``(mean seconds per iteration under tracking, seconds to start and stop the
+    tracker)``; starting patches every loaded library, so it costs more with more imported.
 
     Raises:
         RuntimeError: memray cannot track (another tracker is active, or no native unwinding).
@@ -65,10 +68,12 @@ def track_window(capture: Path, iterate: Callable[[], object], iterations: int) 
     tracker = memray.Tracker(capture, native_traces=True, trace_python_allocators=True, follow_fork=False)
     started = time.perf_counter()
     with tracker:
+        began = time.perf_counter()
         for _ in range(iterations):
             iterate()
             gc.collect()
-    return (time.perf_counter() - started) / max(iterations, 1)
+        work = time.perf_counter() - began
+    return work / max(iterations, 1), time.perf_counter() - started - work
 
 
 def _frame_text(frame: Frame) -> str:
@@ -80,7 +85,7 @@ def library_frame(native: Sequence[Frame]) -> str | None:
     """The first native frame (innermost first) that belongs to a library's own code: past the
     allocator, the C++ standard library, OpenMP and CPython's call machinery. A namespaced C++
     frame (``LightGBM::Tree::Tree(...)``) wins over a plain C one; ``None`` when there is none."""
-    candidates = [f[0] for f in native if not _SKIP_SYMBOL.match(f[0])]
+    candidates = [f[0] for f in native if not _SKIP_SYMBOL.match(f[0]) and not _STD_WITH_RETURN_TYPE.match(f[0])]
     namespaced = next((s for s in candidates if "::" in s), None)
     return namespaced or (candidates[0] if candidates else None)
 
@@ -98,7 +103,10 @@ def leaked_sites(capture: Path, top: int) -> tuple[int, int, list[NativeSite]]:
     objects in them) are left out.
 
     Returns ``(native bytes, Python-allocator bytes, the top *top* native sites by size)``;
-    native means any allocator but Python's (``malloc``, ``operator new``, ``mmap``...). Sites
+    native means any allocator but Python's (``malloc``, ``operator new``, ``mmap``...). These
+    are allocations made in the window and alive at its end, not net growth: memory allocated
+    before the window and freed in it is not subtracted (a bounded cache that swaps its entry
+    shows its new entry), and Python's free lists count as alive. Sites
     with the same library frame and the same first user frame are merged; the largest stack
     stands for them.
 

@@ -33,8 +33,15 @@ from memleak_cli.report.model import (
 
 
 def report_to_dict(report: RunReport) -> dict[str, Any]:
-    """The report as plain JSON-ready data (``dataclasses.asdict``)."""
-    return dataclasses.asdict(report)
+    """The report as plain JSON-ready data (``dataclasses.asdict``); a sample's
+    ``child_processes`` appears only when the process had children."""
+    data = dataclasses.asdict(report)
+    for scenario in data["scenarios"]:
+        for variant in scenario["variants"]:
+            for sample in variant["samples"]:
+                if sample.get("child_processes") is None:
+                    sample.pop("child_processes", None)
+    return data
 
 
 def write_json_atomic(path: Path, data: Any) -> None:

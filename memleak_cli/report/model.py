@@ -179,7 +179,8 @@ class Attribution:
     after the tracemalloc window: ``native_growth_bytes`` is memory allocated by native code
     (not Python's allocators) and still not freed at the end, ``native_python_bytes`` the same for
     Python's allocators, ``native_sites`` the top stacks, ``native_seconds`` the mean iteration
-    time under memray (``traced_seconds`` the same under tracemalloc, ``type_sizes_seconds`` the
+    time under memray (``native_overhead_seconds`` what starting and stopping the tracker and
+    reading its capture cost once; ``traced_seconds`` the mean iteration time under tracemalloc, ``type_sizes_seconds`` the
     two pympler summaries together), ``flamegraph`` the path of memray's leak flame graph
     (``None`` when not written) and ``native_error`` why the probe or its flame graph failed.
     """
@@ -202,6 +203,7 @@ class Attribution:
     native_python_bytes: int | None = None
     native_sites: list[NativeSite] = field(default_factory=list)
     native_seconds: float | None = None
+    native_overhead_seconds: float | None = None
     traced_seconds: float | None = None
     flamegraph: str | None = None
     native_error: str | None = None

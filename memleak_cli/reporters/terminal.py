@@ -21,7 +21,7 @@ METRIC_LABEL = {
     "heap_bytes": "C heap in use",
     "uss_bytes": "USS",
     "rss_trimmed_bytes": "RSS after malloc_trim",
-    "rss_bytes": "RSS (untrimmed, not judged)",
+    "rss_bytes": "RSS",
     "tree_uss_bytes": "USS, process tree",
     "tree_rss_bytes": "RSS, process tree",
     "fds": "open file descriptors",
@@ -54,8 +54,8 @@ def _growth_cell(trend: MetricTrend | None) -> Text:
     if trend is None:
         return Text("n/a", style="dim")
     text = f"{_amount(trend.slope, trend.unit)}/it [{_amount(trend.slope_low, trend.unit)}, {_amount(trend.slope_high, trend.unit)}]"
-    if trend.informational:
-        return Text(text, style="dim yellow" if trend.leaking else "dim")
+    if trend.informational:  # untrimmed RSS beside the trimmed one: shown, not judged
+        return Text(text + " (untrimmed, not judged)", style="yellow" if trend.leaking else "dim")
     return Text(text, style="red" if trend.leaking else "")
 
 
@@ -123,7 +123,8 @@ def cost_line(result: VariantResult) -> str | None:
         if value is not None:
             ratio = f", x{value / untraced:.1f}" if untraced > 0 else ""
             parts.append(f"{label} {value * 1000:.0f} ms{ratio}")
-    return "per iteration: " + "; ".join(parts)
+    once = f"; memray start, stop and read {a.native_overhead_seconds:.1f} s once" if a.native_overhead_seconds is not None else ""
+    return "per iteration: " + "; ".join(parts) + once
 
 
 class TerminalReporter:
@@ -188,7 +189,7 @@ class TerminalReporter:
         per = max(a.native_iterations, 1)
         title = (
             f"{result.variant}: native allocations still alive after the memray window ({a.native_iterations} iterations, "
-            f"{format_bytes((a.native_growth_bytes or 0) / per)}/it native, {format_bytes((a.native_python_bytes or 0) / per)}/it Python allocators)"
+            f"{format_bytes((a.native_growth_bytes or 0) / per)}/it native, {format_bytes((a.native_python_bytes or 0) / per)}/it by Python's allocators, which tracemalloc sees)"
         )
         table = Table(title=title, title_justify="left")
         table.add_column("size", justify="right")
