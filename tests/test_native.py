@@ -79,6 +79,8 @@ def test_library_frame_skips_the_allocator_the_standard_library_and_openmp():
     assert library_frame([native[0], native[6], ("ffi_call", "<unknown>", 0)]) is None
     realloc_insert = ("void std::vector<std::string>::_M_realloc_insert<std::string>(std::string&&)", "<unknown>", 0)
     assert library_frame([native[0], realloc_insert, native[4]]) == "LGBM_BoosterLoadModelFromString"
+    numpy = [("malloc", "<unknown>", 0), ("default_malloc", "<unknown>", 0), ("PyDataMem_UserNEW", "<unknown>", 0), ("PyArray_NewFromDescr_int", "<unknown>", 0)]
+    assert library_frame(numpy) == "PyArray_NewFromDescr_int"
 
 
 def test_short_symbol_drops_template_and_call_arguments():
