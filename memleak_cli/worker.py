@@ -141,7 +141,7 @@ def _attribution_window(spec: dict[str, Any], events: EventWriter, iterate: Any,
 def _native_window(spec: dict[str, Any], events: EventWriter, iterate: Any) -> None:
     from pathlib import Path
 
-    from memleak_cli.probes.native import leaked_sites, track_window
+    from memleak_cli.probes.native import NativeProbeError, leaked_sites, track_window
 
     capture = Path(spec["memray_capture"])
     try:
@@ -149,8 +149,8 @@ def _native_window(spec: dict[str, Any], events: EventWriter, iterate: Any) -> N
         began = time.perf_counter()
         native, python, sites = leaked_sites(capture, spec["top"])
         reading = time.perf_counter() - began
-    except (RuntimeError, OSError) as exc:
-        events.emit("native", error=f"memray could not track: {exc}")
+    except NativeProbeError as exc:  # no memray here, or another tracker active: the rest stands
+        events.emit("native", error=str(exc))
         return
     events.emit(
         "native",

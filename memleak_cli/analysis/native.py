@@ -86,7 +86,7 @@ def native_note(trends: Sequence[MetricTrend], attribution: Attribution | None, 
     if growth is os_view and heap is not None:
         untrimmed = growth.metric == "uss_bytes" and _trend(trends, "rss_trimmed_bytes") is None
         note += (
-            f", while the C heap in use is flat: pages mapped outside malloc (mmap, thread stacks, a library's own allocator)"
+            ", while the C heap in use is flat: pages mapped outside malloc (mmap, thread stacks, a library's own allocator)"
             + (" or freed memory the allocator keeps (trimming was off)" if untrimmed else "")
         )
     if not attribution.native:

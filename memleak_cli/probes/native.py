@@ -60,6 +60,10 @@ _STD_WITH_RETURN_TYPE = re.compile(r"^\S+ (std::|__gnu_cxx::)")
 _ARENA_SYMBOLS = ("_PyObject_ArenaMmap", "new_arena", "_PyObject_ArenaMalloc")
 
 
+class NativeProbeError(Exception):
+    """memray cannot run here (not installed, another tracker active) or its capture cannot be read."""
+
+
 def track_window(capture: Path, iterate: Callable[[], object], iterations: int) -> tuple[float, float]:
     """Run *iterate* *iterations* times under ``memray.Tracker(capture, native_traces=True,
     trace_python_allocators=True)``, with a full ``gc.collect()`` after each.
@@ -68,19 +72,25 @@ def track_window(capture: Path, iterate: Callable[[], object], iterations: int) 
     tracker)``; starting patches every loaded library, so it costs more with more imported.
 
     Raises:
-        RuntimeError: memray cannot track (another tracker is active, or no native unwinding).
-        OSError: the capture file cannot be written.
+        NativeProbeError: memray is missing or cannot start tracking (another tracker is
+            active, the capture file cannot be written). What *iterate* raises propagates.
     """
-    import memray
+    try:
+        import memray
 
-    tracker = memray.Tracker(capture, native_traces=True, trace_python_allocators=True, follow_fork=False)
-    started = time.perf_counter()
-    with tracker:
+        tracker = memray.Tracker(capture, native_traces=True, trace_python_allocators=True, follow_fork=False)
+        started = time.perf_counter()
+        tracker.__enter__()
+    except (ImportError, RuntimeError, OSError) as exc:
+        raise NativeProbeError(f"memray could not track: {type(exc).__name__}: {exc}") from exc
+    try:
         began = time.perf_counter()
         for _ in range(iterations):
             iterate()
             gc.collect()
         work = time.perf_counter() - began
+    finally:
+        tracker.__exit__(None, None, None)
     return work / max(iterations, 1), time.perf_counter() - started - work
 
 
@@ -119,13 +129,17 @@ def leaked_sites(capture: Path, top: int) -> tuple[int, int, list[NativeSite]]:
     stands for them.
 
     Raises:
-        OSError: the capture cannot be read.
+        NativeProbeError: the capture cannot be read.
     """
     import memray
 
-    reader = memray.FileReader(os.fspath(capture))
+    try:
+        reader = memray.FileReader(os.fspath(capture))
+    except (OSError, ValueError, RuntimeError) as exc:
+        raise NativeProbeError(f"cannot read memray capture {capture}: {exc}") from exc
     native_bytes = python_bytes = 0
     groups: dict[tuple[str | None, str | None], NativeSite] = {}
+    largest: dict[tuple[str | None, str | None], int] = {}
     for record in reader.get_leaked_allocation_records(merge_threads=True):
         python = list(record.stack_trace())
         if _tool_only(python):
@@ -140,19 +154,16 @@ def leaked_sites(capture: Path, top: int) -> tuple[int, int, list[NativeSite]]:
         native_bytes += record.size
         own = next((f"{f[1]}:{f[2]}" for f in python if _own_code(f[1])), None)
         key = (library_frame(native), own)
-        site = groups.get(key)
-        if site is None or record.size > site.size_bytes:
-            stack = [_frame_text(f) for f in record.hybrid_stack_trace()]
-            merged = site.size_bytes if site else 0
-            count = site.count if site else 0
-            groups[key] = NativeSite(
-                size_bytes=record.size + merged, count=record.n_allocations + count,
-                allocator=allocator.lower(), native_frame=key[0],
-                allocator_frame=native[0][0] if native else None, python_frame=own, stack=stack,
-            )
-        else:
-            site.size_bytes += record.size
-            site.count += record.n_allocations
+        site = groups.setdefault(
+            key, NativeSite(0, 0, allocator.lower(), key[0], native[0][0] if native else None, own)
+        )
+        site.size_bytes += record.size
+        site.count += record.n_allocations
+        if record.size > largest.get(key, -1):  # the largest record's stack stands for the group
+            largest[key] = record.size
+            site.allocator = allocator.lower()
+            site.allocator_frame = native[0][0] if native else None
+            site.stack = [_frame_text(f) for f in record.hybrid_stack_trace()]
     sites = sorted(groups.values(), key=lambda s: -s.size_bytes)[:top]
     return native_bytes, python_bytes, sites
 

@@ -11,7 +11,13 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
-from memleak_cli.report.model import ChildProcess, MetricTrend, RunReport, ScenarioResult, VariantResult
+from memleak_cli.report.model import (
+    ChildProcess,
+    MetricTrend,
+    RunReport,
+    ScenarioResult,
+    VariantResult,
+)
 from memleak_cli.units import format_bytes, format_count
 
 VERDICT_STYLE = {"LEAK": "bold red", "RETAINS": "bold yellow", "CLEAN": "bold green", "ERROR": "bold magenta"}
@@ -230,8 +236,8 @@ class TerminalReporter:
             sizes.add_column("type")
             sizes.add_column("count", justify="right")
             sizes.add_column("size", justify="right")
-            for row in a.type_sizes:
-                sizes.add_row(Text(row.type_name), f"{row.count_delta:+d}", format_bytes(row.size_delta_bytes, signed=True))
+            for size in a.type_sizes:
+                sizes.add_row(Text(size.type_name), f"{size.count_delta:+d}", format_bytes(size.size_delta_bytes, signed=True))
             console.print(sizes)
         children = _last_children(result)
         if children and self.verbose:
