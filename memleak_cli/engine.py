@@ -11,13 +11,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from memleak_cli import __version__
-from memleak_cli.report.model import (
-    SCHEMA_VERSION,
-    RunReport,
-    Sample,
-    ScenarioResult,
-    VariantResult,
-)
+from memleak_cli.report.model import SCHEMA_VERSION, RunReport, Sample, ScenarioResult, VariantResult
 from memleak_cli.runner import run_variant
 from memleak_cli.scenario import Scenario
 from memleak_cli.settings import RunSettings

@@ -246,7 +246,7 @@ def test_memray_flame_graph_is_written_beside_the_report_and_the_table_is_shown(
     report = RunReport(SCHEMA_VERSION, "0", "now", [], {}, {"iterations": 8}, [ScenarioResult("boosters", "d", "", "small", [result])])
     TerminalReporter(width=160, color=False).render(report, out)
     text = out.getvalue()
-    assert "native allocations still alive after the memray window" in text
+    assert "native allocations made in the memray window and still alive at its end" in text
     assert "LightGBM::Tree::Tree(…)" in text or "LightGBM::GBDT::LoadModelFromString(…)" in text
     assert "note: native growth" in text
 

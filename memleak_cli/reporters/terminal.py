@@ -194,8 +194,8 @@ class TerminalReporter:
         assert a is not None
         per = max(a.native_iterations, 1)
         title = (
-            f"{result.variant}: native allocations still alive after the memray window ({a.native_iterations} iterations, "
-            f"{format_bytes((a.native_growth_bytes or 0) / per)}/it native, {format_bytes((a.native_python_bytes or 0) / per)}/it by Python's allocators, which tracemalloc sees)"
+            f"{result.variant}: native allocations made in the memray window and still alive at its end ({a.native_iterations} iterations, "
+            f"{format_bytes((a.native_growth_bytes or 0) / per)}/it native; {format_bytes((a.native_python_bytes or 0) / per)}/it more through Python's allocators, not net)"
         )
         table = Table(title=title, title_justify="left")
         table.add_column("size", justify="right")
