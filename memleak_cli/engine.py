@@ -8,6 +8,7 @@ import platform
 import socket
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from memleak_cli import __version__
 from memleak_cli.interrupts import StopOnSignal
@@ -76,10 +77,13 @@ def run_scenario(
     on_variant: VariantStarted | None = None,
     on_sample: SampleTaken | None = None,
     stop: StopOnSignal | None = None,
+    artifacts: Path | None = None,
 ) -> ScenarioResult:
     """Run each of *variants* in its own process, one after the other, and judge them.
 
-    When *stop* is set the running variant is stopped (and kept, as ``ERROR``) and no other starts.
+    When *stop* is set the running variant is stopped (and kept, as ``ERROR``) and no other
+    starts. *artifacts* is the JSON report's path without its suffix: files a probe writes
+    (memray's flame graph) go beside the report with that prefix.
     """
     result = ScenarioResult(name=scenario.name, description=scenario.description, finding=scenario.finding, size=settings.size)
     total = iterations_per_variant(settings)
@@ -88,7 +92,7 @@ def run_scenario(
             break
         if on_variant is not None:
             on_variant(scenario.name, name, total)
-        result.variants.append(run_variant(scenario, spec, name, settings, on_sample, stop=stop))
+        result.variants.append(run_variant(scenario, spec, name, settings, on_sample, stop=stop, artifacts=artifacts))
     result.fix_effective = fix_effective(result.variants)
     return result
 
@@ -115,6 +119,7 @@ def run_plan(
     stop: StopOnSignal | None = None,
     on_variant: Callable[[VariantKey, int], None] | None = None,
     on_sample: Callable[[VariantKey, Sample], None] | None = None,
+    artifacts: Path | None = None,
 ) -> list[ScenarioResult]:
     """Run every variant of every planned scenario, *jobs* at a time, each in its own process.
 
@@ -122,7 +127,8 @@ def run_plan(
     calls (each thread only waits on its child process). Results come back in plan order, so a
     parallel run reports exactly like a serial one. *on_variant* is called with the variant's
     key and its number of sampled iterations when it starts, *on_sample* with each sample (from
-    the driving thread). When *stop* is set, running variants are stopped and kept as
+    the driving thread). *artifacts* is the JSON report's path without its suffix, for files a
+    probe writes (memray's flame graph). When *stop* is set, running variants are stopped and kept as
     ``ERROR``, the others never start, and scenarios with no variant run are left out.
     """
     from concurrent.futures import ThreadPoolExecutor
@@ -136,7 +142,7 @@ def run_plan(
         if on_variant is not None:
             on_variant(key, total)
         progress = None if on_sample is None else (lambda sample: on_sample(key, sample))
-        return run_variant(planned.scenario, planned.spec, name, settings, progress, stop=stop)
+        return run_variant(planned.scenario, planned.spec, name, settings, progress, stop=stop, artifacts=artifacts)
 
     with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="memleak-variant") as pool:
         futures = [[pool.submit(one, planned, name) for name in planned.variants] for planned in plan]

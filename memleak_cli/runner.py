@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -23,12 +24,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from memleak_cli.analysis.native import notes
 from memleak_cli.analysis.verdict import judge, trends
 from memleak_cli.interrupts import StopOnSignal
 from memleak_cli.probes.typecounts import type_growth
+from memleak_cli.probes.typesizes import type_size_diff
 from memleak_cli.proctree import TreeWatcher, has_exited, kill_tree
-from memleak_cli.report.jsonio import build_dataclass
-from memleak_cli.report.model import AllocationSite, Attribution, RetainedObject, Sample, VariantResult
+from memleak_cli.report.jsonio import attribution_from_dict, build_dataclass, sample_from_dict
+from memleak_cli.report.model import NativeSite, Sample, VariantResult
 from memleak_cli.scenario import Scenario
 from memleak_cli.settings import RunSettings
 from memleak_cli.units import format_bytes
@@ -67,6 +70,13 @@ def _exit_text(code: int) -> str:
     return f"exited with status {code}"
 
 
+def flamegraph_path(artifacts: Path, scenario: str, variant: str) -> Path:
+    """Where the memray leak flame graph of one variant goes: ``<artifacts>-<scenario>-<variant>-leaks.html``
+    (*artifacts* is the JSON report's path without its suffix)."""
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{scenario}-{variant}")
+    return artifacts.with_name(f"{artifacts.name}-{safe}-leaks.html")
+
+
 def run_variant(
     scenario: Scenario,
     spec: str,
@@ -75,6 +85,7 @@ def run_variant(
     progress: Progress | None = None,
     *,
     stop: StopOnSignal | None = None,
+    artifacts: Path | None = None,
 ) -> VariantResult:
     """Run one variant of *scenario* (loaded in the child from *spec*) and judge it.
 
@@ -82,7 +93,9 @@ def run_variant(
     ``_POLL_SECONDS`` and watches it: its process tree's RSS against ``settings.max_rss_bytes``
     (→ ``LEAK``, capped), its age against ``settings.timeout_seconds`` (→ ``ERROR``, timeout)
     and *stop* (→ ``ERROR``, interrupted). A stopped child is killed with its whole process
-    group and every descendant; so is anything a finished child left running.
+    group and every descendant; so is anything a finished child left running. With the memray
+    probe and *artifacts* (the JSON report's path without suffix), memray's leak flame graph is
+    written beside the report (:func:`flamegraph_path`).
 
     Returns a :class:`VariantResult`; a crash gives verdict ``ERROR`` with the traceback or the
     signal, and keeps every sample streamed before it. Raises nothing for a misbehaving child.
@@ -103,6 +116,9 @@ def run_variant(
                     "window": settings.window,
                     "frames": settings.frames,
                     "top": settings.top,
+                    "probes": list(settings.probes),
+                    "trim": settings.trim,
+                    "memray_capture": str(Path(tmp) / "memray-window.bin"),
                     "events": str(events_path),
                 }
             )
@@ -133,7 +149,7 @@ def run_variant(
                     if progress is not None:
                         for event in new:
                             if event.get("event") == "sample":
-                                progress(build_dataclass(Sample, event["sample"]))
+                                progress(sample_from_dict(event["sample"]))
                     if exited:
                         break
                     rss = watcher.rss()
@@ -157,10 +173,21 @@ def run_variant(
         new, offset = _read_events(events_path, offset)
         events.extend(new)
         output_tail = output_path.read_text(errors="replace")[-_OUTPUT_TAIL:]
-    return build_result(
-        declared.name, declared.expect, declared.fix_source(), declared.summary, events, child.returncode,
-        time.perf_counter() - started, output_tail, settings, stopped_by=stopped_by, capped_bytes=capped_bytes,
-    )
+        result = build_result(
+            declared.name, declared.expect, declared.fix_source(), declared.summary, events, child.returncode,
+            time.perf_counter() - started, output_tail, settings, stopped_by=stopped_by, capped_bytes=capped_bytes,
+        )
+        capture = Path(tmp) / "memray-window.bin"
+        if artifacts is not None and result.attribution is not None and result.attribution.native and capture.exists():
+            from memleak_cli.probes.native import render_flamegraph
+
+            out = flamegraph_path(artifacts, scenario.name, declared.name)
+            failure = render_flamegraph(capture, out)
+            if failure is None:
+                result.attribution.flamegraph = str(out)
+            else:
+                result.attribution.native_error = failure
+    return result
 
 
 def _stopped_reason(result: VariantResult, stopped_by: str, settings: RunSettings) -> tuple[str, str]:
@@ -191,23 +218,28 @@ def build_result(
         seconds=seconds, exit_code=exit_code, output_tail=output_tail, capped_bytes=capped_bytes, stopped_by=stopped_by,
     )
     done = False
+    summaries: dict[str, Any] = {}
     for event in events:
         kind = event.get("event")
         if kind == "sample":
-            result.samples.append(build_dataclass(Sample, event["sample"]))
+            result.samples.append(sample_from_dict(event["sample"]))
         elif kind == "types":
             measured_count = sum(1 for s in result.samples if s.phase == "measure")
             result.type_growth = type_growth(event["before"], event["after"], measured_count, settings.top)
         elif kind == "attribution":
-            attribution = build_dataclass(Attribution, event["attribution"])
-            attribution.sites = [build_dataclass(AllocationSite, s) for s in attribution.sites]
-            attribution.retained = [build_dataclass(RetainedObject, r) for r in attribution.retained]
-            result.attribution = attribution
+            result.attribution = attribution_from_dict(event["attribution"])
+        elif kind == "type_summary":
+            summaries[event["when"]] = event
+        elif kind == "native" and result.attribution is not None:
+            _add_native(result, event)
         elif kind == "error":
             result.error = event.get("traceback") or event.get("message")
             result.reason = f"scenario raised {event.get('message', 'an exception')}"
         elif kind == "done":
             done = True
+    if result.attribution is not None and "before" in summaries and "after" in summaries:
+        result.attribution.type_sizes = type_size_diff(summaries["before"]["types"], summaries["after"]["types"], settings.top)
+        result.attribution.type_sizes_seconds = summaries["after"].get("seconds")
     try:
         result.trends = trends(result.samples, settings.thresholds)
     except ValueError:
@@ -218,7 +250,23 @@ def build_result(
             result.error = result.reason + ("\n" + output_tail if output_tail else "")
     elif done and exit_code == 0:
         result.verdict, result.reason = judge(result.trends, result.attribution, settings.thresholds)
+        result.notes = notes(result.trends, result.attribution, settings.thresholds)
     elif not result.reason:
         result.reason = f"the measuring process {_exit_text(exit_code)} after {len(result.samples)} samples"
         result.error = result.error or result.reason + ("\n" + output_tail if output_tail else "")
     return result
+
+
+def _add_native(result: VariantResult, event: dict[str, Any]) -> None:
+    attribution = result.attribution
+    assert attribution is not None
+    attribution.native = True
+    if "error" in event:
+        attribution.native_error = event["error"]
+        return
+    attribution.native_iterations = event["iterations"]
+    attribution.native_seconds = event["seconds"]
+    attribution.native_overhead_seconds = event.get("overhead_seconds")
+    attribution.native_growth_bytes = event["native_growth_bytes"]
+    attribution.native_python_bytes = event["native_python_bytes"]
+    attribution.native_sites = [build_dataclass(NativeSite, s) for s in event["sites"]]

@@ -36,6 +36,9 @@ def default_max_rss(jobs: int = 1) -> int:
     return int(psutil.virtual_memory().total * MAX_RSS_SHARE / max(1, jobs))
 
 
+PROBES = ("memray",)
+
+
 @dataclass(frozen=True)
 class RunSettings:
     """How to run and judge a scenario.
@@ -52,6 +55,10 @@ class RunSettings:
             (``LEAK``, capped); ``None`` sets no cap.
         timeout_seconds: a variant still running after this many seconds is killed with its
             children (``ERROR``, timeout); ``None`` sets no limit.
+        probes: optional probes: ``memray`` runs ``window`` more iterations under memray for
+            native (C/C++) allocation stacks.
+        trim: trim the C heap (``malloc_trim(0)``) after reading RSS in every sample, so that
+            memory the allocator keeps is told apart from memory still allocated.
     """
 
     iterations: int = DEFAULT_ITERATIONS
@@ -63,6 +70,8 @@ class RunSettings:
     thresholds: Thresholds = field(default_factory=Thresholds)
     max_rss_bytes: int | None = None
     timeout_seconds: float | None = None
+    probes: tuple[str, ...] = ()
+    trim: bool = True
 
     def validate(self) -> RunSettings:
         """Return self when every value makes sense.
@@ -83,6 +92,11 @@ class RunSettings:
                 f"--iterations {self.iterations} is too few for a trend: use at least {needed} "
                 f"(warm-up {self.warmup} + {MIN_TREND_POINTS} measured)"
             )
+        unknown = [p for p in self.probes if p not in PROBES]
+        if unknown:
+            raise UsageError(f"unknown probe {unknown[0]!r}: use {', '.join(PROBES)}")
+        if self.probes and self.window == 0:
+            raise UsageError(f"--probe {self.probes[0]} needs an attribution window: use --window 1 or more")
         if self.size not in SIZES:
             raise UsageError(f"unknown size {self.size!r}: use one of {', '.join(SIZES)}")
         if self.max_rss_bytes is not None and self.max_rss_bytes <= 0:

@@ -9,7 +9,13 @@ Order of work: a baseline sample; warm-up iterations; measured iterations (cheap
 objgraph type counts at both ends); then the attribution window: one priming iteration and
 ``window`` more, traced by tracemalloc with ``frames`` frames (when > 0), with the heap marked
 after the priming one to find what the window retained. The window takes one sample, at its
-end (its ``seconds`` is the mean iteration time in the window).
+end (its ``seconds`` is the mean iteration time in the window). A pympler type summary is taken
+before the priming iteration and after the window (untraced; each is emitted at once so that
+the first does not weigh on the second). With the memray probe, ``window`` more iterations
+run under ``memray.Tracker`` after the tracemalloc window (never both at once).
+
+Every sample trims the C heap after reading RSS (``malloc_trim(0)``) unless the spec says
+``"trim": false``; see :mod:`memleak_cli.probes.allocator`.
 """
 
 from __future__ import annotations
@@ -44,15 +50,20 @@ def _run(spec: dict[str, Any], events: EventWriter) -> None:
     iterate = variant.factory(scenario.sizes[spec["size"]])
     warmup, iterations, window = spec["warmup"], spec["iterations"], spec["window"]
 
+    trim = spec.get("trim", True)
+
     def one_sample(index: int, phase: str, seconds: float) -> None:
-        events.emit("sample", sample=dataclasses.asdict(take_sample(index, phase, seconds)))
+        sample = dataclasses.asdict(take_sample(index, phase, seconds, trim=trim))
+        if sample["child_processes"] is None:
+            del sample["child_processes"]  # only a process with children says so
+        events.emit("sample", sample=sample)
 
     def one(index: int, phase: str) -> None:
         started = time.perf_counter()
         iterate()
         one_sample(index, phase, time.perf_counter() - started)
 
-    events.emit("sample", sample=dataclasses.asdict(take_sample(-1, "baseline", 0.0)))
+    one_sample(-1, "baseline", 0.0)
     for index in range(warmup):
         one(index, "warmup")
     types_before = type_counts()
@@ -63,6 +74,8 @@ def _run(spec: dict[str, Any], events: EventWriter) -> None:
     del types_before, types_after
     if window > 0:
         _attribution_window(spec, events, iterate, one_sample, iterations)
+        if "memray" in spec.get("probes", ()):
+            _native_window(spec, events, iterate)
     events.emit("done")
 
 
@@ -72,10 +85,15 @@ def _attribution_window(spec: dict[str, Any], events: EventWriter, iterate: Any,
 
     from memleak_cli.probes.allocations import diff_sites, prepare, take_snapshot
     from memleak_cli.probes.retained import find_retained, mark_heap
+    from memleak_cli.probes.typesizes import type_summary
 
     window, frames, top = spec["window"], spec["frames"], spec["top"]
     started = time.perf_counter()
     prepare()
+    began = time.perf_counter()
+    events.emit("type_summary", when="before", types=type_summary())
+    summary_seconds = time.perf_counter() - began
+    gc.collect()
     if frames > 0:
         tracemalloc.start(frames)
     # One priming iteration under tracing, so that memory it makes and the window frees is
@@ -98,6 +116,7 @@ def _attribution_window(spec: dict[str, Any], events: EventWriter, iterate: Any,
     one_sample(start + window, "window", sum(seconds) / max(window, 1))
     tracemalloc.stop()
     growth, sites = diff_sites(first, last, top) if first is not None and last is not None else (None, [])
+    del first, last
     events.emit(
         "attribution",
         attribution={
@@ -111,7 +130,38 @@ def _attribution_window(spec: dict[str, Any], events: EventWriter, iterate: Any,
             "retained_bytes": retained_bytes,
             "retained_roots": roots,
             "seconds": time.perf_counter() - started,
+            "traced_seconds": sum(seconds) / max(window, 1) if frames > 0 else None,
         },
+    )
+    del retained, sites
+    gc.collect()
+    began = time.perf_counter()
+    events.emit("type_summary", when="after", types=type_summary(), seconds=summary_seconds + time.perf_counter() - began)
+
+
+def _native_window(spec: dict[str, Any], events: EventWriter, iterate: Any) -> None:
+    from pathlib import Path
+
+    from memleak_cli.probes.native import NativeProbeError, leaked_sites, track_window
+
+    capture = Path(spec["memray_capture"])
+    try:
+        per_iteration, setup = track_window(capture, iterate, spec["window"])
+        began = time.perf_counter()
+        native, python, sites = leaked_sites(capture, spec["top"])
+        reading = time.perf_counter() - began
+    except NativeProbeError as exc:  # no memray here, or another tracker active: the rest stands
+        events.emit("native", error=str(exc))
+        return
+    events.emit(
+        "native",
+        iterations=spec["window"],
+        seconds=per_iteration,
+        overhead_seconds=setup + reading,
+        native_growth_bytes=native,
+        native_python_bytes=python,
+        sites=[dataclasses.asdict(s) for s in sites],
+        capture=str(capture),
     )
 
 

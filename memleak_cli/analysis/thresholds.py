@@ -15,8 +15,9 @@ class Thresholds:
 
     Attributes:
         heap_bytes: C heap in use (psutil.heap_info), bytes per iteration. ``--threshold``.
-        rss_bytes: RSS and USS of the process and of its tree, bytes per iteration; higher
-            because the allocator and page cache make RSS noisy. ``--rss-threshold``.
+        rss_bytes: RSS (untrimmed and after ``malloc_trim``) and USS of the process and of its
+            tree, bytes per iteration; higher because the allocator and page cache make RSS
+            noisy. ``--rss-threshold``.
         gc_objects: gc-tracked Python objects per iteration. ``--objects-threshold``.
         py_blocks: Python heap blocks (``sys.getallocatedblocks()``) per iteration; bounded
             caches in numpy/ctypes/optuna fill by tens of blocks per iteration for dozens of
@@ -45,6 +46,8 @@ METRICS: dict[str, tuple[str, str, str]] = {
     "py_blocks": ("blocks", "py_blocks", "vote"),
     "heap_bytes": ("bytes", "heap_bytes", "vote"),
     "rss_bytes": ("bytes", "rss_bytes", "vote"),
+    # RSS right after malloc_trim(0): memory still allocated, without what glibc keeps
+    "rss_trimmed_bytes": ("bytes", "rss_bytes", "vote"),
     "uss_bytes": ("bytes", "rss_bytes", "vote"),
     "tree_rss_bytes": ("bytes", "rss_bytes", "vote"),
     "tree_uss_bytes": ("bytes", "rss_bytes", "vote"),

@@ -17,7 +17,7 @@ from memleak_cli.report.model import Attribution, MetricTrend, Sample
 from memleak_cli.units import format_bytes
 
 # Metrics named first in a reason: the deterministic ones, then the native and OS views.
-LEAD_ORDER = ("gc_objects", "py_blocks", "heap_bytes", "uss_bytes", "rss_bytes", "tree_uss_bytes", "tree_rss_bytes", "fds", "threads")
+LEAD_ORDER = ("gc_objects", "py_blocks", "heap_bytes", "uss_bytes", "rss_trimmed_bytes", "rss_bytes", "tree_uss_bytes", "tree_rss_bytes", "fds", "threads")
 
 
 def measured(samples: Sequence[Sample]) -> list[Sample]:
@@ -28,7 +28,10 @@ def measured(samples: Sequence[Sample]) -> list[Sample]:
 def trends(samples: Sequence[Sample], thresholds: Thresholds) -> list[MetricTrend]:
     """One :class:`MetricTrend` per metric measured in every post-warm-up sample.
 
-    Process-tree metrics are judged only when the process had children at some point.
+    Process-tree metrics are judged only when the process had children at some point. When
+    every sample has an RSS read after ``malloc_trim`` (``rss_trimmed_bytes``), the untrimmed
+    RSS trend is kept but marked ``informational``: its growth can be freed memory the allocator
+    keeps, and the trimmed RSS (plus USS, also read after the trim) judges the OS view instead.
 
     Raises:
         ValueError: fewer than 3 post-warm-up samples.
@@ -37,6 +40,7 @@ def trends(samples: Sequence[Sample], thresholds: Thresholds) -> list[MetricTren
     if len(series) < 3:
         raise ValueError(f"a trend needs at least 3 post-warm-up iterations, got {len(series)}")
     had_children = any(s.children for s in samples)
+    trimmed = all(s.rss_trimmed_bytes is not None for s in series)
     result = []
     for metric in LEAD_ORDER:
         unit, attribute, kind = METRICS[metric]
@@ -46,13 +50,16 @@ def trends(samples: Sequence[Sample], thresholds: Thresholds) -> list[MetricTren
         if any(v is None for v in values):
             continue
         threshold = getattr(thresholds, attribute) if attribute else 0.0
-        result.append(fit_trend(metric, unit, values, threshold, kind=kind, vote=thresholds.vote))
+        trend = fit_trend(metric, unit, values, threshold, kind=kind, vote=thresholds.vote)
+        if metric == "rss_bytes" and trimmed:
+            trend.informational = True
+        result.append(trend)
     return result
 
 
 def judge(metric_trends: Sequence[MetricTrend], attribution: Attribution | None, thresholds: Thresholds) -> tuple[str, str]:
     """``(verdict, one-line reason)`` from the trends and the attribution window's retained objects."""
-    leaking = [t for t in metric_trends if t.leaking]
+    leaking = [t for t in metric_trends if t.leaking and not t.informational]
     if leaking:
         names = ", ".join(t.metric for t in leaking)
         lead = leaking[0]

@@ -91,6 +91,8 @@ def run(
     html_path: Annotated[Optional[Path], typer.Option("--html", help="Also write the self-contained HTML report (charts, sites, chains) to this file.")] = None,
     fail_on_leak: Annotated[bool, typer.Option("--fail-on-leak", help="Exit 1 when a variant expected to be clean is not.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the verdict table and summary, no sites, types or fix source.")] = False,
+    probe: Annotated[Optional[list[str]], typer.Option("--probe", help="Extra probe, repeatable: memray (native C/C++ stacks of what the window kept, and a leak flame graph beside the JSON report).")] = None,
+    trim: Annotated[bool, typer.Option("--trim/--no-trim", help="Trim the C heap (malloc_trim) after reading RSS in each sample, to tell memory the allocator keeps from memory in use.")] = True,
 ) -> None:
     """Run scenarios, leaky and fixed, each in its own process, and print the before/after diff report."""
     if all_ == (scenario is not None):
@@ -102,7 +104,9 @@ def run(
         blocks_threshold=blocks_threshold, retain_threshold=retain_threshold,
     )
     max_rss_bytes, timeout_seconds = resolve_limits(max_rss, timeout, jobs)
-    settings = dataclasses.replace(settings, max_rss_bytes=max_rss_bytes, timeout_seconds=timeout_seconds).validate()
+    settings = dataclasses.replace(
+        settings, max_rss_bytes=max_rss_bytes, timeout_seconds=timeout_seconds, probes=tuple(dict.fromkeys(probe or ())), trim=trim
+    ).validate()
     broken: dict[str, str] = {}  # --all: a module that fails to import is reported, not fatal
     planned = plan(list(builtin_scenarios(broken)) if all_ else [scenario or ""], variant, settings.size)
     out_path = json_path or default_json_path("all" if all_ else planned[0].scenario.name)
@@ -122,7 +126,7 @@ def run(
             if getattr(sample, "phase", "") != "baseline":
                 progress.advance(tasks[key])
 
-        report.scenarios = engine.run_plan(planned, settings, jobs=jobs, stop=stop, on_variant=on_variant, on_sample=on_sample)
+        report.scenarios = engine.run_plan(planned, settings, jobs=jobs, stop=stop, on_variant=on_variant, on_sample=on_sample, artifacts=out_path.with_suffix(""))
     report.scenarios.extend(engine.import_failure(module, message, settings) for module, message in broken.items())
     report.complete = not stop.event.is_set()
     TerminalReporter(verbose=not quiet).render(report, sys.stdout)  # shown even if the write fails

@@ -17,12 +17,29 @@ from pathlib import Path
 from typing import Any
 
 from memleak_cli.errors import ReportFileError
-from memleak_cli.report.model import SCHEMA_VERSION, RunReport
+from memleak_cli.report.model import (
+    SCHEMA_VERSION,
+    AllocationSite,
+    Attribution,
+    ChildProcess,
+    NativeSite,
+    RetainedObject,
+    RunReport,
+    Sample,
+    TypeSize,
+)
 
 
 def report_to_dict(report: RunReport) -> dict[str, Any]:
-    """The report as plain JSON-ready data (``dataclasses.asdict``)."""
-    return dataclasses.asdict(report)
+    """The report as plain JSON-ready data (``dataclasses.asdict``); a sample's
+    ``child_processes`` appears only when the process had children."""
+    data = dataclasses.asdict(report)
+    for scenario in data["scenarios"]:
+        for variant in scenario["variants"]:
+            for sample in variant["samples"]:
+                if sample.get("child_processes") is None:
+                    sample.pop("child_processes", None)
+    return data
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
@@ -118,6 +135,33 @@ def build_dataclass(cls: type, data: Any) -> Any:
         raise TypeError(f"{cls.__name__} must be an object, not {type(data).__name__}")
     names = {f.name for f in dataclasses.fields(cls)}
     return cls(**{k: v for k, v in data.items() if k in names})
+
+
+def sample_from_dict(data: Any) -> Sample:
+    """A :class:`Sample` with its child processes rebuilt (``None`` stays ``None``).
+
+    Raises:
+        TypeError: not an object, or a required field is missing.
+    """
+    sample = build_dataclass(Sample, data)
+    if sample.child_processes is not None:
+        sample.child_processes = [build_dataclass(ChildProcess, c) for c in sample.child_processes]
+    return sample
+
+
+def attribution_from_dict(data: Any) -> Attribution:
+    """An :class:`Attribution` with its nested sites, retained objects, type sizes and native
+    sites rebuilt; fields missing from older reports take their defaults.
+
+    Raises:
+        TypeError: not an object, or a required field is missing.
+    """
+    attribution = build_dataclass(Attribution, data)
+    attribution.sites = [build_dataclass(AllocationSite, x) for x in attribution.sites]
+    attribution.retained = [build_dataclass(RetainedObject, x) for x in attribution.retained]
+    attribution.type_sizes = [build_dataclass(TypeSize, x) for x in attribution.type_sizes]
+    attribution.native_sites = [build_dataclass(NativeSite, x) for x in attribution.native_sites]
+    return attribution
 
 
 class _Malformed(Exception):

@@ -22,6 +22,12 @@ class Sample:
     ``tree_uss_bytes`` add its child processes (psutil ``children(recursive=True)``).
     ``heap_bytes`` is the C heap in use (``psutil.heap_info()``: heap_used + mmap_used).
     ``py_blocks`` is ``sys.getallocatedblocks()``; ``gc_objects`` is ``len(gc.get_objects())``.
+
+    ``rss_bytes`` is read before the allocator is trimmed; ``rss_trimmed_bytes`` right after
+    glibc's ``malloc_trim(0)`` (``psutil.heap_trim()``), ``None`` where there is no glibc or
+    trimming is off. The difference is memory already freed but kept by the allocator. Every
+    other field is read after the trim. ``child_processes`` lists each child (pid, name, RSS,
+    USS) and is ``None`` when the process has none.
     """
 
     iteration: int
@@ -39,6 +45,18 @@ class Sample:
     threads: int
     traced_bytes: int | None = None
     traced_peak_bytes: int | None = None
+    rss_trimmed_bytes: int | None = None
+    child_processes: list[ChildProcess] | None = None
+
+
+@dataclass
+class ChildProcess:
+    """One child of the measured process in a sample (psutil): ``uss_bytes`` is ``None`` where hidden."""
+
+    pid: int
+    name: str
+    rss_bytes: int
+    uss_bytes: int | None
 
 
 @dataclass
@@ -53,6 +71,8 @@ class MetricTrend:
     ``intercept`` is the Theil–Sen line's value at the first post-warm-up iteration (x = 0, in
     ``unit``): ``value(i) = intercept + slope * i`` for the i-th measured sample. It is ``None``
     in reports written before it was stored (see ``analysis.trend.theil_sen_intercept``).
+    ``informational`` trends are shown but not voted on (untrimmed RSS when the trimmed RSS
+    is measured: its growth may be memory the allocator keeps).
     """
 
     metric: str
@@ -70,6 +90,7 @@ class MetricTrend:
     leaking: bool
     reason: str
     intercept: float | None = None
+    informational: bool = False
 
 
 @dataclass
@@ -122,8 +143,51 @@ class RetainedObject:
 
 
 @dataclass
+class NativeSite:
+    """Memory allocated during the memray window and not freed by its end, for one call stack.
+
+    ``size_bytes``/``count`` sum the allocations made through that stack (memray's
+    ``get_leaked_allocation_records(merge_threads=True)``); ``native_frame`` is the first native
+    frame of a library (``LightGBM::GBDT::LoadModelFromString(...)``), past the allocator itself
+    (``malloc``, ``operator new``, ``std::``); ``allocator_frame`` is the innermost frame
+    (``operator new(unsigned long)``); ``python_frame`` the innermost frame in scenario or user
+    code as ``file:line``; ``stack`` the hybrid stack, innermost first, as
+    ``function at file:line`` strings.
+    """
+
+    size_bytes: int
+    count: int
+    allocator: str
+    native_frame: str | None
+    allocator_frame: str | None
+    python_frame: str | None
+    stack: list[str] = field(default_factory=list)
+
+
+@dataclass
+class TypeSize:
+    """Change of one type's instance count and shallow size (pympler ``summary``) over the window."""
+
+    type_name: str
+    count_delta: int
+    size_delta_bytes: int
+
+
+@dataclass
 class Attribution:
-    """What the attribution window found: where growth was allocated and who holds what stayed."""
+    """What the attribution window found: where growth was allocated and who holds what stayed.
+
+    ``type_sizes`` is the pympler type summary diff over the priming iteration and the window
+    (``summary.summarize(muppy.get_objects())`` before and after). The ``native_*`` fields come
+    from the memray probe (``--probe memray``), run as ``native_iterations`` extra iterations
+    after the tracemalloc window: ``native_growth_bytes`` is memory allocated by native code
+    (not Python's allocators) and still not freed at the end, ``native_python_bytes`` the same for
+    Python's allocators, ``native_sites`` the top stacks, ``native_seconds`` the mean iteration
+    time under memray (``native_overhead_seconds`` what starting and stopping the tracker and
+    reading its capture cost once; ``traced_seconds`` the mean iteration time under tracemalloc, ``type_sizes_seconds`` the
+    two pympler summaries together), ``flamegraph`` the path of memray's leak flame graph
+    (``None`` when not written) and ``native_error`` why the probe or its flame graph failed.
+    """
 
     window_iterations: int
     frames: int
@@ -135,6 +199,18 @@ class Attribution:
     retained_bytes: int = 0
     retained_roots: int = 0
     seconds: float = 0.0
+    type_sizes: list[TypeSize] = field(default_factory=list)
+    type_sizes_seconds: float | None = None
+    native: bool = False
+    native_iterations: int = 0
+    native_growth_bytes: int | None = None
+    native_python_bytes: int | None = None
+    native_sites: list[NativeSite] = field(default_factory=list)
+    native_seconds: float | None = None
+    native_overhead_seconds: float | None = None
+    traced_seconds: float | None = None
+    flamegraph: str | None = None
+    native_error: str | None = None
 
 
 @dataclass
@@ -148,7 +224,8 @@ class VariantResult:
     process tree's RSS passed ``--max-rss``; verdict ``LEAK`` and ``capped_bytes`` is the tree
     RSS reached, in bytes), ``"timeout"`` (``--timeout``; verdict ``ERROR``), ``"SIGINT"`` or
     ``"SIGTERM"`` (the run was interrupted; verdict ``ERROR``). ``None`` when it ran its course.
-    Samples taken before the stop are kept.
+    Samples taken before the stop are kept. ``notes`` say what one view saw and another could
+    not (native growth tracemalloc misses, memory the allocator keeps), one sentence each.
     """
 
     variant: str
@@ -167,6 +244,7 @@ class VariantResult:
     output_tail: str = ""
     capped_bytes: int | None = None
     stopped_by: str | None = None
+    notes: list[str] = field(default_factory=list)
 
     @property
     def label(self) -> str:

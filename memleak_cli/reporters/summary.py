@@ -10,6 +10,7 @@ METRIC_LABEL = {
     "py_blocks": "Python heap blocks",
     "heap_bytes": "C heap in use",
     "uss_bytes": "USS",
+    "rss_trimmed_bytes": "RSS after malloc_trim",
     "rss_bytes": "RSS",
     "tree_uss_bytes": "USS, process tree",
     "tree_rss_bytes": "RSS, process tree",
@@ -39,7 +40,7 @@ def summary_line(scenario: ScenarioResult) -> str:
     """One sentence a reader understands in five seconds."""
     parts = []
     for result in scenario.variants:
-        lead = next((t for t in result.trends if t.leaking), None)
+        lead = next((t for t in result.trends if t.leaking and not t.informational), None)
         if result.verdict == "LEAK" and result.capped_bytes is not None:
             parts.append(f"{result.variant} was stopped when its process tree reached {format_bytes(result.capped_bytes)} (--max-rss)")
         elif result.verdict == "LEAK" and lead is not None:

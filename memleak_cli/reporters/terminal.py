@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import IO
 
 from rich.console import Console
@@ -10,7 +11,7 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
-from memleak_cli.report.model import MetricTrend, RunReport, ScenarioResult, VariantResult
+from memleak_cli.report.model import ChildProcess, MetricTrend, RunReport, ScenarioResult, VariantResult
 from memleak_cli.reporters.summary import METRIC_LABEL, amount, short_path, summary_line
 from memleak_cli.units import format_bytes
 
@@ -26,6 +27,8 @@ def _growth_cell(trend: MetricTrend | None) -> Text:
     if trend is None:
         return Text("n/a", style="dim")
     text = f"{amount(trend.slope, trend.unit)}/it [{amount(trend.slope_low, trend.unit)}, {amount(trend.slope_high, trend.unit)}]"
+    if trend.informational:  # untrimmed RSS beside the trimmed one: shown, not judged
+        return Text(text + " (untrimmed, not judged)", style="yellow" if trend.leaking else "dim")
     return Text(text, style="red" if trend.leaking else "")
 
 
@@ -42,7 +45,7 @@ def lead_trend(result: VariantResult) -> MetricTrend | None:
     """The metric that speaks for *result*: its first leaking trend, else its first trend
     (trends come in :data:`~memleak_cli.analysis.verdict.LEAD_ORDER`: gc objects first);
     ``None`` when nothing was measured (a crash before three samples)."""
-    return next((t for t in result.trends if t.leaking), result.trends[0] if result.trends else None)
+    return next((t for t in result.trends if t.leaking and not t.informational), result.trends[0] if result.trends else None)
 
 
 def _matrix_note(result: VariantResult) -> Text:
@@ -84,6 +87,46 @@ def render_matrix(report: RunReport, console: Console) -> None:
                 end_section=index == len(scenario.variants) - 1,
             )
     console.print(table)
+
+
+def short_symbol(symbol: str) -> str:
+    """A C++ symbol without template and call arguments: ``LightGBM::Tree::Tree(char const*,
+    unsigned long*)`` → ``LightGBM::Tree::Tree(…)``; plain C names are kept."""
+    previous = None
+    while previous != symbol:  # innermost template arguments first, until none is left
+        previous = symbol
+        symbol = re.sub(r"<[^<>]*>", "\0", symbol)
+    head, paren, _ = symbol.partition("(")
+    short = f"{head}(…)" if paren and head and not head.endswith("operator") else symbol
+    return short.replace("\0", "<…>")
+
+
+def _native_cell(result: VariantResult) -> str:
+    a = result.attribution
+    if a is None or not a.native or a.native_growth_bytes is None:
+        return "n/a"
+    return f"{format_bytes(a.native_growth_bytes / max(a.native_iterations, 1), signed=True)}/it"
+
+
+def _last_children(result: VariantResult) -> list[ChildProcess]:
+    measured = [s for s in result.samples if s.phase in ("warmup", "measure")]
+    return (measured[-1].child_processes or []) if measured else []
+
+
+def cost_line(result: VariantResult) -> str | None:
+    """Mean seconds per iteration untraced, under tracemalloc and under memray (what each view costs)."""
+    a = result.attribution
+    measured = [s.seconds for s in result.samples if s.phase == "measure"]
+    if a is None or not measured:
+        return None
+    untraced = sum(measured) / len(measured)
+    parts = [f"untraced {untraced * 1000:.0f} ms"]
+    for label, value in (("tracemalloc", a.traced_seconds), ("memray", a.native_seconds)):
+        if value is not None:
+            ratio = f", x{value / untraced:.1f}" if untraced > 0 else ""
+            parts.append(f"{label} {value * 1000:.0f} ms{ratio}")
+    once = f"; memray start, stop and read {a.native_overhead_seconds:.1f} s once" if a.native_overhead_seconds is not None else ""
+    return "per iteration: " + "; ".join(parts) + once
 
 
 class TerminalReporter:
@@ -136,16 +179,45 @@ class TerminalReporter:
             traced_row += [f"{format_bytes(a.traced_growth_per_iteration, signed=True)}/it" if a and a.traced else "off", ""]
         table.add_row(*retained_row)
         table.add_row(*traced_row)
+        if any(r.attribution and r.attribution.native for r in scenario.variants):
+            native_row: list[Text | str] = ["native heap, memray window"]
+            for result in scenario.variants:
+                native_row += [_native_cell(result), ""]
+            table.add_row(*native_row)
         console.print(table)
         for result in scenario.variants:
             self.render_variant(console, result)
         console.print(Panel(Text(summary_line(scenario)), title="summary", border_style="cyan"))
+
+    def render_native(self, console: Console, result: VariantResult) -> None:
+        """memray's native sites: what the window allocated in C/C++ and did not free, by stack."""
+        a = result.attribution
+        assert a is not None
+        per = max(a.native_iterations, 1)
+        title = (
+            f"{result.variant}: native allocations made in the memray window and still alive at its end ({a.native_iterations} iterations, "
+            f"{format_bytes((a.native_growth_bytes or 0) / per)}/it native; {format_bytes((a.native_python_bytes or 0) / per)}/it more through Python's allocators, not net)"
+        )
+        table = Table(title=title, title_justify="left")
+        table.add_column("size", justify="right")
+        table.add_column("blocks", justify="right")
+        table.add_column("native frame")
+        table.add_column("first frame in your code")
+        for site in a.native_sites:
+            native = short_symbol(site.native_frame or site.allocator_frame or "-")
+            table.add_row(format_bytes(site.size_bytes), str(site.count), Text(native), Text(short_path(site.python_frame) if site.python_frame else "-"))
+        console.print(table)
+        cost = cost_line(result)
+        if cost:
+            console.print(Text(cost), style="dim")
 
     def render_variant(self, console: Console, result: VariantResult) -> None:
         """Verdict, reason, allocation sites, type growth, retained objects and the fix source."""
         title = Text.assemble((result.variant, "bold"), " → ", verdict_text(result.verdict, result.label), f"  ({result.seconds:.1f} s)")
         console.print(title)
         console.print(Text(result.reason), style="dim")
+        for note in result.notes:
+            console.print(Text(f"note: {note}"), style="yellow")
         if result.error:
             console.print(Panel(Text(result.error[-3000:]), title="scenario error", border_style="magenta"))
         a = result.attribution
@@ -158,6 +230,26 @@ class TerminalReporter:
             for site in a.sites:
                 sites.add_row(format_bytes(site.size_diff_bytes, signed=True), f"{site.count_diff:+d}", Text(short_path(site.site)), Text(short_path(site.first_own_frame) if site.first_own_frame else "-"))
             console.print(sites)
+        if a and a.native_sites:
+            self.render_native(console, result)
+        if a and a.type_sizes and self.verbose:
+            sizes = Table(title=f"{result.variant}: types that grew over the window, priming iteration included (pympler summary, shallow sizes)", title_justify="left")
+            sizes.add_column("type")
+            sizes.add_column("count", justify="right")
+            sizes.add_column("size", justify="right")
+            for size in a.type_sizes:
+                sizes.add_row(Text(size.type_name), f"{size.count_delta:+d}", format_bytes(size.size_delta_bytes, signed=True))
+            console.print(sizes)
+        children = _last_children(result)
+        if children and self.verbose:
+            kids = Table(title=f"{result.variant}: child processes at the last measured sample (counted in the process-tree rows)", title_justify="left")
+            kids.add_column("pid", justify="right")
+            kids.add_column("name")
+            kids.add_column("RSS", justify="right")
+            kids.add_column("USS", justify="right")
+            for child in children:
+                kids.add_row(str(child.pid), Text(child.name), format_bytes(child.rss_bytes), format_bytes(child.uss_bytes) if child.uss_bytes is not None else "n/a")
+            console.print(kids)
         if result.type_growth and self.verbose:
             types = Table(title=f"{result.variant}: types whose instance count grew (objgraph)", title_justify="left")
             types.add_column("type")
@@ -175,6 +267,10 @@ class TerminalReporter:
             for obj in a.retained:
                 held.add_row(format_bytes(obj.size_bytes), Text(obj.type_name), Text(obj.path))
             console.print(held)
+        if a and a.flamegraph:
+            console.print(Text(f"memray leak flame graph: {a.flamegraph}"), style="dim")
+        if a and a.native_error:
+            console.print(Text(f"memray: {a.native_error}"), style="magenta")
         if result.fix_source and self.verbose:
             console.print(Panel(Syntax(result.fix_source, "python", theme="ansi_dark", word_wrap=True), title=f"{result.variant}: the fix applied", border_style="green"))
         console.print()
