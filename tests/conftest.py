@@ -1,0 +1,18 @@
+"""Shared test set-up."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def _children_find_the_test_scenarios(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Measuring processes import ``tests.synthetic_scenarios`` by name from their working folder;
+    a test that changes folder must still let them find it (they inherit PYTHONPATH)."""
+    paths = [str(ROOT), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(dict.fromkeys(paths)))
