@@ -81,3 +81,24 @@ def test_frames_zero_turns_tracemalloc_off_but_still_finds_retained_objects():
     result = run("LATEST", RunSettings(iterations=8, warmup=2, window=2, frames=0))
     assert result.attribution.traced is False and result.attribution.sites == []
     assert result.verdict == "RETAINS"
+
+
+def test_the_fast_snapshot_filter_keeps_exactly_what_filter_traces_keeps():
+    import tracemalloc
+
+    from memleak_cli.probes import allocations
+    from memleak_cli.units import format_bytes
+
+    tracemalloc.start(3)
+    try:
+        # the user's allocations, and strings allocated inside memleak's own units.py
+        kept = [{"x": [1, 2]}, bytearray(100), *(format_bytes(n * 1000.5) for n in range(50))]
+        snapshot = tracemalloc.take_snapshot()
+    finally:
+        tracemalloc.stop()
+    fast = allocations.without_own(snapshot)
+    reference = snapshot.filter_traces(allocations._ignore_filters())
+    assert len(fast.traces) == len(reference.traces) > 0
+    assert len(snapshot.traces) > len(reference.traces)  # memleak's own traces were there to drop
+    assert sorted(map(repr, fast.traces)) == sorted(map(repr, reference.traces))
+    del kept

@@ -51,9 +51,34 @@ def prepare() -> None:
         fnmatch.fnmatch(tracemalloc.__file__, rule.filename_pattern)
 
 
+def _is_own(filename: str, decided: dict[str, bool], rules: list[tracemalloc.Filter]) -> bool:
+    own = decided.get(filename)
+    if own is None:
+        own = decided[filename] = any(fnmatch.fnmatch(filename, rule.filename_pattern) for rule in rules)
+    return own
+
+
 def take_snapshot() -> tracemalloc.Snapshot:
     """A tracemalloc snapshot without memleak's own allocations. Tracing must be on."""
-    return tracemalloc.take_snapshot().filter_traces(_ignore_filters())
+    return without_own(tracemalloc.take_snapshot())
+
+
+def without_own(snapshot: tracemalloc.Snapshot) -> tracemalloc.Snapshot:
+    """*snapshot* without memleak's own allocations, judged by the allocation's own frame:
+    the same traces as ``snapshot.filter_traces`` with memleak's ignore filters.
+
+    ``filter_traces`` runs fnmatch for every trace and every filter: 5 s for the 250,000 traces
+    of one Optuna window. Deciding once per file name and keeping the raw traces is the same
+    filter at a fraction of the cost; it reads the snapshot's raw traces (``traces._traces``,
+    most recent frame first), and falls back to ``filter_traces`` where they are not there.
+    """
+    rules = _ignore_filters()
+    raw = getattr(snapshot.traces, "_traces", None)
+    if raw is None:
+        return snapshot.filter_traces(rules)
+    decided: dict[str, bool] = {}
+    kept = [trace for trace in raw if not (trace[2] and _is_own(trace[2][0][0], decided, rules))]
+    return tracemalloc.Snapshot(kept, snapshot.traceback_limit)
 
 
 def diff_sites(before: tracemalloc.Snapshot, after: tracemalloc.Snapshot, top: int) -> tuple[int, list[AllocationSite]]:
