@@ -387,3 +387,23 @@ def test_browser_check_fails_on_a_script_error(tmp_path: Path, real_report: RunR
     found = json.loads(proc.stdout)
     assert found["ready"] is None
     assert any("undefinedFunction is not defined" in line for line in found["console_problems"])
+
+
+def test_native_evidence_and_notes_are_shown_and_escaped(tmp_path):
+    from memleak_cli.report.model import NativeSite, TypeSize
+
+    report = read_report(REAL_REPORT)
+    variant = report.scenarios[0].variants[0]
+    variant.notes = ["native growth <b>58.9 KiB</b>/iteration not visible to tracemalloc"]
+    variant.attribution.native = True
+    variant.attribution.native_iterations = 3
+    variant.attribution.native_growth_bytes = 3 * 60_000
+    variant.attribution.native_sites = [
+        NativeSite(60_000, 12, "MALLOC", "LightGBM::Tree::Tree(<script>x</script>)", "operator new", "scenarios/x.py:3", ["a at b:1"])
+    ]
+    variant.attribution.type_sizes = [TypeSize("numpy.ndarray", 3, 4096)]
+    page = render(report)
+    assert "LightGBM::Tree::Tree(&lt;script&gt;x&lt;/script&gt;)" in page
+    assert "<script>x</script>" not in page
+    assert "native growth &lt;b&gt;58.9 KiB&lt;/b&gt;/iteration" in page
+    assert "numpy.ndarray" in page and "Native allocations kept over the memray window" in page
