@@ -55,12 +55,14 @@ def _retained_roots(mark: HeapMark) -> list[object]:
     new_ids.discard(id(mark.__dict__))
     roots: dict[int, object] = {}
     for holder in objects:
-        # frames hold the probe's own locals; new holders are inside the new subgraph
-        if id(holder) in new_ids or isinstance(holder, types.FrameType):
+        # frames hold the probe's own locals; new holders are inside the new subgraph.
+        # type(), not isinstance(): isinstance() asks a weakref.proxy for its __class__, which
+        # raises ReferenceError once the referent is gone, and the heap may hold such proxies.
+        if id(holder) in new_ids or type(holder) is types.FrameType:
             continue
         for referent in gc.get_referents(holder):
             rid = id(referent)
-            if rid in new_ids and rid not in roots and not isinstance(referent, _SKIP_ROOT_TYPES):
+            if rid in new_ids and rid not in roots and not issubclass(type(referent), _SKIP_ROOT_TYPES):
                 roots[rid] = referent
     del objects
     return list(roots.values())
@@ -95,7 +97,7 @@ def find_retained(mark: HeapMark, *, top: int, chain_depth: int = 12) -> tuple[l
     for index in order[:top]:
         root = roots[index]
         chain = reference_chain(root, max_depth=chain_depth, ignore=(roots, found))
-        reachable = len(chain) >= 2 and isinstance(chain[0], types.ModuleType)
+        reachable = len(chain) >= 2 and issubclass(type(chain[0]), types.ModuleType)
         found.append(
             RetainedObject(
                 type_name=type_name(root),
