@@ -11,6 +11,7 @@ diff, and here only through the container that holds them.
 from __future__ import annotations
 
 import gc
+import sys
 import tracemalloc
 import types
 
@@ -73,6 +74,30 @@ def _allocation_frames(obj: object) -> list[str]:
     return [f"{f.filename}:{f.lineno}" for f in traceback] if traceback else []
 
 
+def _deep_sizes(roots: list[object]) -> tuple[list[int], int]:
+    """Deep sizes of *roots* (pympler ``asizesof``) and of all of them together (``asizeof``,
+    shared objects counted once), in bytes.
+
+    pympler's ``hasattr`` probes call ``__getattr__``, and some libraries' ``__getattr__`` raise
+    other errors than AttributeError (numba's IR objects raise KeyError). Then each root is
+    sized alone, one that still fails gets its shallow ``sys.getsizeof``, and the total is the
+    sum of those (shared objects counted for each root that reaches them).
+    """
+    from pympler import asizeof
+
+    try:
+        return [int(s) for s in asizeof.asizesof(*roots)], int(asizeof.asizeof(*roots))
+    except Exception:  # noqa: BLE001 - any error raised by measured code's __getattr__
+        pass
+    sizes = []
+    for root in roots:
+        try:
+            sizes.append(int(asizeof.asizeof(root)))
+        except Exception:  # noqa: BLE001
+            sizes.append(sys.getsizeof(root, 0))
+    return sizes, sum(sizes)
+
+
 def find_retained(mark: HeapMark, *, top: int, chain_depth: int = 12) -> tuple[list[RetainedObject], int, int]:
     """Retained roots made since *mark* (see :func:`mark_heap`), largest first.
 
@@ -80,18 +105,17 @@ def find_retained(mark: HeapMark, *, top: int, chain_depth: int = 12) -> tuple[l
     (``tracemalloc.get_object_traceback``).
 
     Returns ``(the top *top* roots reachable from a module with their chains, the deep size in
-    bytes of all roots together (pympler ``asizeof(*roots)``, shared objects counted once), the
+    bytes of all roots together (pympler ``asizeof(*roots)``, shared objects counted once; see
+    :func:`_deep_sizes` for objects pympler cannot size), the
     number of roots)``. A root that no module global reaches within *chain_depth* hops (held by a
     closure the worker runs, or by C code) gets the path :data:`UNREACHABLE`.
     """
-    from pympler import asizeof
-
     gc.collect()
     roots = _retained_roots(mark)
     mark.release()
     if not roots:
         return [], 0, 0
-    sizes = asizeof.asizesof(*roots)
+    sizes, total = _deep_sizes(roots)
     order = sorted(range(len(roots)), key=lambda i: -sizes[i])
     found: list[RetainedObject] = []
     for index in order[:top]:
@@ -108,4 +132,4 @@ def find_retained(mark: HeapMark, *, top: int, chain_depth: int = 12) -> tuple[l
                 allocated_at=_allocation_frames(root),
             )
         )
-    return found, int(asizeof.asizeof(*roots)), len(roots)
+    return found, total, len(roots)

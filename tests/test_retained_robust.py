@@ -1,4 +1,4 @@
-"""find_retained survives dead weakref proxies on the heap (isinstance() on them raises ReferenceError)."""
+"""find_retained survives what measured libraries leave on the heap: dead weakref proxies, odd __getattr__."""
 
 from __future__ import annotations
 
@@ -30,3 +30,27 @@ def test_find_retained_skips_a_dead_proxy_held_by_an_old_list() -> None:
     assert retained[0].type_name == "dict"
     assert retained[0].path == f"{__name__}._KEPT[1]"
     assert retained_bytes > 0
+
+
+class _KeyErrorOnGetattr:
+    """Like numba's IR objects: ``__getattr__`` raises KeyError, so ``hasattr`` raises too."""
+
+    def __init__(self) -> None:
+        self.payload = list(range(200))
+
+    def __getattr__(self, name: str) -> object:
+        raise KeyError(name)
+
+
+def test_find_retained_sizes_objects_whose_getattr_raises_keyerror() -> None:
+    prepare()
+    mark = mark_heap()
+    _KEPT.append(_KeyErrorOnGetattr())
+    try:
+        retained, retained_bytes, roots = find_retained(mark, top=5)
+    finally:
+        _KEPT.clear()
+    top = retained[0]
+    assert top.type_name.endswith("_KeyErrorOnGetattr")
+    assert top.path == f"{__name__}._KEPT[0]"
+    assert retained_bytes >= top.size_bytes > 0
