@@ -79,9 +79,10 @@ def _deep_sizes(roots: list[object]) -> tuple[list[int], int]:
     shared objects counted once), in bytes.
 
     pympler's ``hasattr`` probes call ``__getattr__``, and some libraries' ``__getattr__`` raise
-    other errors than AttributeError (numba's IR objects raise KeyError). Then each root is
-    sized alone, one that still fails gets its shallow ``sys.getsizeof``, and the total is the
-    sum of those (shared objects counted for each root that reaches them).
+    other errors than AttributeError (numba's IR objects raise KeyError). Then the roots are
+    sized one by one with one ``Asizer`` (an object reached from an earlier root counts for that
+    root only), a root that still fails gets its shallow ``sys.getsizeof``, and the total is the
+    sum of those.
     """
     from pympler import asizeof
 
@@ -89,10 +90,11 @@ def _deep_sizes(roots: list[object]) -> tuple[list[int], int]:
         return [int(s) for s in asizeof.asizesof(*roots)], int(asizeof.asizeof(*roots))
     except Exception:  # noqa: BLE001 - any error raised by measured code's __getattr__
         pass
+    sizer = asizeof.Asizer()  # one sizer for all roots: what one root reached counts once
     sizes = []
     for root in roots:
         try:
-            sizes.append(int(asizeof.asizeof(root)))
+            sizes.append(int(sizer.asizeof(root)))
         except Exception:  # noqa: BLE001
             sizes.append(sys.getsizeof(root, 0))
     return sizes, sum(sizes)
