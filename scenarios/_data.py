@@ -6,20 +6,26 @@ from typing import Any
 
 
 def regression_data(rows: int, features: int = 10, seed: int = 0) -> tuple[Any, Any]:
-    """A seeded regression problem ``(X, y)``: X is ``rows × features`` float64, y has ``rows`` values.
+    """A seeded regression problem ``(X, y)``: X is ``rows × features`` float64, y ``rows`` values.
 
     Source: scikit-learn ``make_regression``.
     """
     from sklearn.datasets import make_regression
 
-    X, y = make_regression(n_samples=rows, n_features=features, n_informative=max(2, features // 2), noise=0.5, random_state=seed)
+    X, y = make_regression(
+        n_samples=rows,
+        n_features=features,
+        n_informative=max(2, features // 2),
+        noise=0.5,
+        random_state=seed,
+    )
     return X, y
 
 
 def market_frame(rows: int, seed: int = 0) -> Any:
-    """A seeded OHLCV-like ``pandas.DataFrame`` of *rows* bars: ``open``, ``high``, ``low``, ``close`` (a
-    geometric random walk around 100) and ``volume``; every value is positive (AutoFeat's ``1/``,
-    ``log`` and ``sqrt`` need that).
+    """A seeded OHLCV-like ``pandas.DataFrame`` of *rows* bars: ``open``, ``high``, ``low``,
+    ``close`` (a geometric random walk around 100) and ``volume``; every value is positive
+    (AutoFeat's ``1/``, ``log`` and ``sqrt`` need that).
 
     Source: a numpy ``default_rng(seed)`` random walk.
     """

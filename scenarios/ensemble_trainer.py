@@ -1,4 +1,4 @@
-"""Finding 4 — ``EnsembleTrainer.ensemble_model`` holds several models; ``cleanup_resources`` is incomplete.
+"""Finding 4 — ``EnsembleTrainer.ensemble_model`` holds several models; its cleanup is incomplete.
 
 As the report found it: the module-level ``ml_training_service`` (``trainer_type="ensemble"``)
 owns an ``EnsembleTrainer``. Each run fits a stacking ensemble on seeded data — several real
@@ -33,7 +33,7 @@ from scenarios._data import regression_data
 
 
 class StackingEnsemble:
-    """ensemble/stacking.py: LightGBM base models, a Ridge meta-model on their out-of-fold predictions."""
+    """ensemble/stacking.py: LightGBM base models, a Ridge meta-model on their OOF output."""
 
     def __init__(self, base_params: list[dict[str, Any]], n_folds: int) -> None:
         self.base_params = base_params
@@ -75,7 +75,9 @@ class EnsembleTrainer:
         self.base_params = base_params or []
         self.n_folds = n_folds
         self.ensemble_model: StackingEnsemble | None = None  # holds several models (line 46)
-        self.trained_models: dict[str, Any] = {}  # "<run>/<name>" → fitted base model, never emptied
+        self.trained_models: dict[
+            str, Any
+        ] = {}  # "<run>/<name>" → fitted base model, never emptied
         self.runs = 0
 
     def train(self, X: Any, y: Any, X_test: Any, y_test: Any) -> dict[str, float]:
@@ -124,7 +126,7 @@ def complete_cleanup_resources(self: EnsembleTrainer) -> None:
 
 
 def free_dataset_only(self: EnsembleTrainer) -> None:
-    """The incomplete cleanup plus ``booster.free_dataset()`` on every base model, to show what it frees (nothing)."""
+    """The incomplete cleanup plus ``booster.free_dataset()`` on each base model (frees nothing)."""
     EnsembleTrainer.cleanup_resources(self)
     for model in self.trained_models.values():
         model.booster_.free_dataset()
@@ -167,22 +169,44 @@ def free_dataset(size: Mapping[str, Any]) -> Any:
 
 SCENARIO = Scenario(
     name="ensemble",
-    description="EnsembleTrainer files every run's LightGBM base models; its cleanup_resources() misses them",
+    description=(
+        "EnsembleTrainer files every run's LightGBM base models; cleanup_resources() misses them"
+    ),
     finding="4",
     module=__name__,
     sizes={
         "small": {"rows": 300, "features": 8, "folds": 2, "estimators": 15, "leaves": (7, 15)},
-        "medium": {"rows": 2000, "features": 20, "folds": 3, "estimators": 40, "leaves": (15, 31, 63)},
-        "large": {"rows": 20000, "features": 40, "folds": 5, "estimators": 200, "leaves": (31, 63, 127)},
+        "medium": {
+            "rows": 2000,
+            "features": 20,
+            "folds": 3,
+            "estimators": 40,
+            "leaves": (15, 31, 63),
+        },
+        "large": {
+            "rows": 20000,
+            "features": 40,
+            "folds": 5,
+            "estimators": 200,
+            "leaves": (31, 63, 127),
+        },
     },
     variants={
-        "leaky": Variant("leaky", leaky, expect="LEAK", summary="trained_models keeps every run's base models"),
+        "leaky": Variant(
+            "leaky", leaky, expect="LEAK", summary="trained_models keeps every run's base models"
+        ),
         "fixed": Variant(
-            "fixed", fixed, expect="CLEAN", fix=complete_cleanup_resources,
+            "fixed",
+            fixed,
+            expect="CLEAN",
+            fix=complete_cleanup_resources,
             summary="complete cleanup_resources(): every model leaves the trainer",
         ),
         "free-dataset-only": Variant(
-            "free-dataset-only", free_dataset, expect="LEAK", fix=free_dataset_only,
+            "free-dataset-only",
+            free_dataset,
+            expect="LEAK",
+            fix=free_dataset_only,
             summary="only booster.free_dataset(): the Datasets were already freed, frees nothing",
         ),
     },

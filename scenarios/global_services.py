@@ -41,7 +41,7 @@ logger = logging.getLogger(__name__)
 
 
 class EnsembleModelTrainer:
-    """The service's trainer: a VotingRegressor of LightGBM and Ridge; keeps its latest model and data."""
+    """The service's trainer: a VotingRegressor of LightGBM and Ridge; keeps the latest model."""
 
     def __init__(self, n_estimators: int = 20) -> None:
         self.n_estimators = n_estimators
@@ -57,7 +57,15 @@ class EnsembleModelTrainer:
 
         self.X_train, self.y_train = X, y
         self.model = VotingRegressor(
-            [("lgbm", lgb.LGBMRegressor(n_estimators=self.n_estimators, random_state=0, verbosity=-1, n_jobs=1)), ("ridge", Ridge())]
+            [
+                (
+                    "lgbm",
+                    lgb.LGBMRegressor(
+                        n_estimators=self.n_estimators, random_state=0, verbosity=-1, n_jobs=1
+                    ),
+                ),
+                ("ridge", Ridge()),
+            ]
         ).fit(X, y)
         return self.model
 
@@ -80,7 +88,7 @@ class MLTrainingService:
         return result
 
     def cleanup_resources(self) -> None:
-        """Drop the trainer's model and data and the history (exists; the singleton never gets it called)."""
+        """Drop the trainer's model and data and the history (nobody calls it on the singleton)."""
         self.trainer.model = self.trainer.X_train = self.trainer.y_train = None
         self.training_history.clear()
 
@@ -93,7 +101,12 @@ class BackgroundTaskManager:
         self._task_resources: dict[str, list[Any]] = {}
         self._cleanup_callbacks: dict[str, list[Any]] = {}
 
-    def register_task(self, task_id: str, resources: list[Any] | None = None, cleanup_callbacks: list[Any] | None = None) -> None:
+    def register_task(
+        self,
+        task_id: str,
+        resources: list[Any] | None = None,
+        cleanup_callbacks: list[Any] | None = None,
+    ) -> None:
         """Start tracking *task_id*."""
         self._active_tasks[task_id] = {"status": "running"}
         self._task_resources[task_id] = resources or []
@@ -152,14 +165,26 @@ def run_training(service: MLTrainingService, run: int, size: Mapping[str, Any]) 
     model trained by *service*, saved by ``model_manager``; returns the hold-out MSE."""
     task_id = f"training-{run}"
     background_task_manager.register_task(task_id, resources=[service])
-    training_status.update(is_training=True, progress=0, status="training", message=f"run {run}", error=None)
+    training_status.update(
+        is_training=True, progress=0, status="training", message=f"run {run}", error=None
+    )
     try:
-        X, y = regression_data(size["rows"] + size["rows"] // 4, features=size["features"], seed=run)
+        X, y = regression_data(
+            size["rows"] + size["rows"] // 4, features=size["features"], seed=run
+        )
         split = size["rows"]
         service.trainer.n_estimators = size["estimators"]
         result = service.train_model(X[:split], y[:split], X[split:], y[split:])
-        model_manager.save_model(result["model"], f"{service.trainer_type}_latest", {"mse": result["mse"], "rows": result["rows"]})
-        training_status.update(progress=100, status="completed", model_info={"mse": result["mse"], "rows": result["rows"]})
+        model_manager.save_model(
+            result["model"],
+            f"{service.trainer_type}_latest",
+            {"mse": result["mse"], "rows": result["rows"]},
+        )
+        training_status.update(
+            progress=100,
+            status="completed",
+            model_info={"mse": result["mse"], "rows": result["rows"]},
+        )
         return result["mse"]
     finally:
         training_status["is_training"] = False
@@ -182,7 +207,7 @@ class MLServiceFactory:
 
 @contextmanager
 def ml_training_context(**kwargs: Any) -> Iterator[MLTrainingService]:
-    """The report's context manager: ``cleanup_resources()`` in ``finally`` (the service made by the factory)."""
+    """The report's context manager: ``cleanup_resources()`` in ``finally``."""
     service = MLServiceFactory.create_training_service(**kwargs)
     try:
         yield service
@@ -203,7 +228,7 @@ def periodic_memory_cleanup() -> int:
 
 # --- variants ---------------------------------------------------------------------------------
 def leaky(size: Mapping[str, Any]) -> Any:
-    """The code as the report found it: every run trained by the singleton, which is never cleaned."""
+    """The code as found: every run trained by the singleton, which is never cleaned."""
     state = {"run": 0}
 
     def iteration() -> None:
@@ -214,7 +239,7 @@ def leaky(size: Mapping[str, Any]) -> Any:
 
 
 def fixed(size: Mapping[str, Any]) -> Any:
-    """A service per run from ``ml_training_context``, and ``periodic_memory_cleanup()`` after each run."""
+    """A service per run from ``ml_training_context``, then ``periodic_memory_cleanup()``."""
     state = {"run": 0}
 
     def iteration() -> None:
@@ -249,13 +274,24 @@ SCENARIO = Scenario(
         "large": {"rows": 20000, "features": 40, "estimators": 200},
     },
     variants={
-        "leaky": Variant("leaky", leaky, expect="LEAK", summary="ml_training_service.training_history keeps every run"),
+        "leaky": Variant(
+            "leaky",
+            leaky,
+            expect="LEAK",
+            summary="ml_training_service.training_history keeps every run",
+        ),
         "fixed": Variant(
-            "fixed", fixed, expect="CLEAN", fix=[MLServiceFactory, ml_training_context, periodic_memory_cleanup],
-            summary="report's factory + ml_training_context, periodic_memory_cleanup() after each run",
+            "fixed",
+            fixed,
+            expect="CLEAN",
+            fix=[MLServiceFactory, ml_training_context, periodic_memory_cleanup],
+            summary="report's factory + ml_training_context; periodic_memory_cleanup() after runs",
         ),
         "periodic-cleanup-only": Variant(
-            "periodic-cleanup-only", periodic_only, expect="CLEAN", fix=periodic_memory_cleanup,
+            "periodic-cleanup-only",
+            periodic_only,
+            expect="CLEAN",
+            fix=periodic_memory_cleanup,
             summary="singleton kept, periodic_memory_cleanup() after each run",
         ),
     },

@@ -2,10 +2,10 @@
 
 As the report found it: a module-level feature service (``feature_service``) owns a
 ``TSFreshCalculator`` whose ``calculate_tsfresh_features`` cuts seeded market bars into
-rolling windows (the long format of tsfresh ``roll_time_series``), runs the real ``tsfresh.extract_features`` on
-them with the configured ``n_jobs`` and stores the extracted frame in
-``self.feature_cache[<data fingerprint>]`` — along with the long-format rolled frame it was made
-from, "to reuse next time". Every run brings new bars (each AutoML run reads the latest
+rolling windows (the long format of tsfresh ``roll_time_series``), runs the real
+``tsfresh.extract_features`` on them with the configured ``n_jobs`` and stores the extracted
+frame in ``self.feature_cache[<data fingerprint>]`` — with the long-format rolled frame it
+was made from, "to reuse next time". Every run brings new bars (each AutoML run reads the latest
 market data), so every run adds a new key and nothing ever evicts one.
 
 Verdict of the leaky variant: **LEAK**: the cache gains one pair of frames per run (Python
@@ -47,7 +47,9 @@ def rolling_windows(frame: Any, window: int) -> Any:
         "time": np.tile(np.arange(window), count),
     }
     for column in frame.columns:
-        data[column] = np.lib.stride_tricks.sliding_window_view(frame[column].to_numpy(), window).ravel()
+        data[column] = np.lib.stride_tricks.sliding_window_view(
+            frame[column].to_numpy(), window
+        ).ravel()
     return pd.DataFrame(data)
 
 
@@ -81,8 +83,12 @@ class TSFreshCalculator:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # skewness/kurtosis of flat windows
             extracted_features = extract_features(  # tsfresh_calculator.py:138
-                rolled, column_id="id", column_sort="time", default_fc_parameters=parameters,
-                n_jobs=self.n_jobs, disable_progressbar=True,
+                rolled,
+                column_id="id",
+                column_sort="time",
+                default_fc_parameters=parameters,
+                n_jobs=self.n_jobs,
+                disable_progressbar=True,
             )
         self.feature_cache[key] = {"features": extracted_features, "rolled": rolled}
         return extracted_features
@@ -147,21 +153,32 @@ def fixed(size: Mapping[str, Any]) -> Any:
 
 SCENARIO = Scenario(
     name="tsfresh",
-    description="TSFreshCalculator caches every run's tsfresh feature frames; n_jobs forks a pool per call",
+    description=(
+        "TSFreshCalculator caches every run's tsfresh feature frames; n_jobs forks a pool per call"
+    ),
     finding="5",
     module=__name__,
     sizes={
         "small": {"rows": 120, "window": 20, "n_jobs": 0, "fc_parameters": "minimal"},
         "medium": {"rows": 400, "window": 30, "n_jobs": 2, "fc_parameters": "minimal"},
         "large": {
-            "rows": 3000, "window": 60, "n_jobs": 2,
-            "fc_parameters": "mean,standard_deviation,skewness,kurtosis,autocorrelation,linear_trend",
+            "rows": 3000,
+            "window": 60,
+            "n_jobs": 2,
+            "fc_parameters": (
+                "mean,standard_deviation,skewness,kurtosis,autocorrelation,linear_trend"
+            ),
         },
     },
     variants={
-        "leaky": Variant("leaky", leaky, expect="LEAK", summary="feature_cache keeps every run's frames"),
+        "leaky": Variant(
+            "leaky", leaky, expect="LEAK", summary="feature_cache keeps every run's frames"
+        ),
         "fixed": Variant(
-            "fixed", fixed, expect="CLEAN", fix=release_frames,
+            "fixed",
+            fixed,
+            expect="CLEAN",
+            fix=release_frames,
             summary="report's fix: frames released after the run, n_jobs=0",
         ),
     },

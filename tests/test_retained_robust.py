@@ -1,4 +1,4 @@
-"""find_retained survives what measured libraries leave on the heap: dead weakref proxies, odd __getattr__."""
+"""find_retained survives what libraries leave on the heap: dead weakref proxies, odd getattr."""
 
 from __future__ import annotations
 

@@ -38,10 +38,15 @@ def _leading(result: VariantResult) -> set[str]:
     [
         ("global-services", "scenarios.global_services.ml_training_service.training_history["),
         ("ensemble", "scenarios.ensemble_trainer.ml_training_service.trainer.trained_models['run"),
-        ("tsfresh", "scenarios.tsfresh_features.feature_service.tsfresh_calculator.feature_cache['"),
+        (
+            "tsfresh",
+            "scenarios.tsfresh_features.feature_service.tsfresh_calculator.feature_cache['",
+        ),
     ],
 )
-def test_leaky_variant_leaks_through_the_attribute_the_report_names(scenario: str, holder: str) -> None:
+def test_leaky_variant_leaks_through_the_attribute_the_report_names(
+    scenario: str, holder: str
+) -> None:
     result = _run(scenario, "leaky")
     assert result.verdict == "LEAK"
     assert {"gc_objects", "py_blocks"} <= _leading(result)
@@ -52,7 +57,7 @@ def test_leaky_variant_leaks_through_the_attribute_the_report_names(scenario: st
 def test_autofeat_leaky_leaks_native_memory_through_numba() -> None:
     result = _run("autofeat", "leaky")
     assert result.verdict == "LEAK"
-    # numba's compiled code is native: the C heap grows by megabytes per fit, far above the threshold
+    # numba's compiled code is native: the C heap grows by megabytes per fit, far over the threshold
     heap = next(t for t in result.trends if t.metric == "heap_bytes")
     assert heap.leaking and heap.slope > 10 * SETTINGS.thresholds.heap_bytes
     assert {"gc_objects", "py_blocks"} <= _leading(result)
@@ -73,5 +78,7 @@ def test_autofeat_without_numba_keeps_only_the_latest_model_in_autofeat_model() 
     assert result.attribution is not None
     top = result.attribution.retained[0]
     assert top.type_name == "autofeat.autofeat.AutoFeatRegressor"
-    assert top.path == "scenarios.autofeat_features.feature_service.autofeat_calculator.autofeat_model"
+    assert (
+        top.path == "scenarios.autofeat_features.feature_service.autofeat_calculator.autofeat_model"
+    )
     assert 0 < top.size_bytes < SETTINGS.thresholds.retained_bytes
