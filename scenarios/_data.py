@@ -6,52 +6,11 @@ from typing import Any
 
 
 def regression_data(rows: int, features: int = 10, seed: int = 0) -> tuple[Any, Any]:
-    """A seeded regression problem ``(X, y)``: X is ``rows × features`` float64, y ``rows`` values.
+    """A seeded regression problem ``(X, y)``: X is ``rows × features`` float64, y has ``rows`` values.
 
     Source: scikit-learn ``make_regression``.
     """
     from sklearn.datasets import make_regression
 
-    X, y = make_regression(
-        n_samples=rows,
-        n_features=features,
-        n_informative=max(2, features // 2),
-        noise=0.5,
-        random_state=seed,
-    )
+    X, y = make_regression(n_samples=rows, n_features=features, n_informative=max(2, features // 2), noise=0.5, random_state=seed)
     return X, y
-
-
-def market_frame(rows: int, seed: int = 0) -> Any:
-    """A seeded OHLCV-like ``pandas.DataFrame`` of *rows* bars: ``open``, ``high``, ``low``,
-    ``close`` (a geometric random walk around 100) and ``volume``; every value is positive
-    (AutoFeat's ``1/``, ``log`` and ``sqrt`` need that).
-
-    Source: a numpy ``default_rng(seed)`` random walk.
-    """
-    import numpy as np
-    import pandas as pd
-
-    rng = np.random.default_rng(seed)
-    close = 100.0 * np.exp(np.cumsum(rng.normal(0.0, 0.01, rows)))
-    spread = np.abs(rng.normal(0.0, 0.005, rows)) * close
-    return pd.DataFrame(
-        {
-            "open": close * (1.0 + rng.normal(0.0, 0.002, rows)),
-            "high": close + spread,
-            "low": close - spread,
-            "close": close,
-            "volume": rng.uniform(1_000.0, 5_000.0, rows),
-        }
-    )
-
-
-def nonlinear_target(frame: Any, seed: int = 0) -> Any:
-    """A seeded target for *frame* (from :func:`market_frame`) that needs engineered features:
-    ``(high - low)² / close + 1000 / volume`` plus a little noise; a numpy array of ``len(frame)``
-    floats."""
-    import numpy as np
-
-    rng = np.random.default_rng(seed + 1)
-    values = (frame["high"] - frame["low"]) ** 2 / frame["close"] + 1000.0 / frame["volume"]
-    return values.to_numpy() + rng.normal(0.0, 0.01, len(frame))

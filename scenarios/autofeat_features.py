@@ -43,7 +43,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from memleak_cli.scenario import Scenario, Variant
-from scenarios._data import market_frame, nonlinear_target
+from scenarios._market import market_frame, nonlinear_target
 
 
 class AutoFeatCalculator:

@@ -30,7 +30,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from memleak_cli.scenario import Scenario, Variant
-from scenarios._data import market_frame
+from scenarios._market import market_frame
 
 
 def rolling_windows(frame: Any, window: int) -> Any:
