@@ -177,10 +177,10 @@ SCENARIO = Scenario(
     sizes={
         "small": {"rows": 300, "features": 8, "folds": 2, "estimators": 15, "leaves": (7, 15)},
         "medium": {
-            "rows": 2000,
+            "rows": 1500,
             "features": 20,
             "folds": 3,
-            "estimators": 40,
+            "estimators": 30,
             "leaves": (15, 31, 63),
         },
         "large": {

@@ -16,11 +16,12 @@ calculator keeps nothing (``release_frames`` empties the cache in ``finally``), 
 stops the growth. *Control n_jobs*: with ``n_jobs`` > 0 tsfresh forks a
 ``multiprocessing.Pool`` per call whose workers each get a copy-on-write image of the parent
 and build their own chunks of the result — the memory peak multiplies, but tsfresh closes the
-pool when ``extract_features`` returns, so no child outlives the call and the per-iteration
-samples (taken after it) show no trace of it: bounding ``n_jobs`` changes the peak and the
-time, not the verdict. The medium and large profiles run the leaky code with ``n_jobs=2``, so
-the process tree metrics (``tree_rss_bytes``, ``tree_uss_bytes``) are judged there; the fix
-runs with ``n_jobs=0`` (no pool). Small uses ``n_jobs=0`` in both, to stay fast.
+pool when ``extract_features`` returns, so no child outlives the call: bounding ``n_jobs``
+changes the peak and the time, not the verdict. The medium and large profiles run the leaky
+code with ``n_jobs=2`` and the fix with ``n_jobs=0`` (no pool); small uses ``n_jobs=0`` in both,
+to stay fast. Measured at medium: every sample, taken after the call, finds 0 children, so the
+process-tree metrics (``tree_rss_bytes``, ``tree_uss_bytes``) are not judged — the per-iteration
+samples cannot see a peak inside the call.
 """
 
 from __future__ import annotations
