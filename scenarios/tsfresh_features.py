@@ -14,14 +14,14 @@ objects, and numpy buffers that ``py_blocks``/``heap_bytes`` and RSS see).
 The report's fix has two parts. *Release the frames*: the caller takes the features and the
 calculator keeps nothing (``release_frames`` empties the cache in ``finally``), which is what
 stops the growth. *Control n_jobs*: with ``n_jobs`` > 0 tsfresh forks a
-``multiprocessing.Pool`` per call whose workers each get a copy-on-write image of the parent
-and build their own chunks of the result — the memory peak multiplies, but tsfresh closes the
-pool when ``extract_features`` returns, so no child outlives the call: bounding ``n_jobs``
-changes the peak and the time, not the verdict. The medium and large profiles run the leaky
-code with ``n_jobs=2`` and the fix with ``n_jobs=0`` (no pool); small uses ``n_jobs=0`` in both,
-to stay fast. Measured at medium: every sample, taken after the call, finds 0 children, so the
-process-tree metrics (``tree_rss_bytes``, ``tree_uss_bytes``) are not judged — the per-iteration
-samples cannot see a peak inside the call.
+``multiprocessing.Pool`` per call whose workers each start as a copy-on-write image of the
+parent and build their own chunks of the result (the peak the report warns of), but tsfresh
+closes the pool when ``extract_features`` returns, so no child outlives the call: bounding
+``n_jobs`` changes the peak and the time, not the verdict. The medium and large profiles run
+the leaky code with ``n_jobs=2`` and the fix with ``n_jobs=0`` (no pool); small uses
+``n_jobs=0`` in both, to stay fast. Measured at medium: every sample, taken after the call,
+finds 0 children, so the process-tree metrics (``tree_rss_bytes``, ``tree_uss_bytes``) are not
+judged — the per-iteration samples cannot see a peak inside the call.
 """
 
 from __future__ import annotations
