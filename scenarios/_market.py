@@ -8,7 +8,8 @@ from typing import Any
 
 def market_frame(rows: int, seed: int = 0) -> Any:
     """A seeded OHLCV-like ``pandas.DataFrame`` of *rows* bars: ``open``, ``high``, ``low``,
-    ``close`` (a geometric random walk around 100) and ``volume``; every value is positive
+    ``close`` (a geometric random walk around 100) and ``volume`` (log-normal, so ``1/volume`` is
+    not nearly linear in it); every value is positive
     (AutoFeat's ``1/``, ``log`` and ``sqrt`` need that).
 
     Source: a numpy ``default_rng(seed)`` random walk.
@@ -25,7 +26,7 @@ def market_frame(rows: int, seed: int = 0) -> Any:
             "high": close + spread,
             "low": close - spread,
             "close": close,
-            "volume": rng.uniform(1_000.0, 5_000.0, rows),
+            "volume": np.exp(rng.normal(8.0, 1.0, rows)),  # log-normal: 1/volume is not ~linear
         }
     )
 
