@@ -11,8 +11,10 @@ diff, and here only through the container that holds them.
 from __future__ import annotations
 
 import gc
+import sys
 import tracemalloc
 import types
+from array import array
 
 from memleak_cli.probes.refchain import describe, path_of, reference_chain, type_name
 from memleak_cli.report.model import RetainedObject
@@ -29,13 +31,18 @@ class HeapMark:
     The mark also holds a strong reference to each of them until :meth:`release`: an object
     freed during the window would otherwise let a new object reuse its address, and so its id,
     and pass for old.
+
+    The ids are kept in one ``array('Q')`` buffer, not a set: the mark lives through the traced
+    window, and a set would hold one int object per heap object (10^5 of them), each a
+    tracemalloc trace that every snapshot of the window must carry and filter — that filtering
+    was most of the window's time.
     """
 
     def __init__(self) -> None:
         gc.collect()
         self.objects: list[object] | None = gc.get_objects()
-        self.ids = {id(o) for o in self.objects}
-        self.ids.add(id(self.objects))
+        self.ids = array("Q", map(id, self.objects))
+        self.ids.append(id(self.objects))
 
     def release(self) -> None:
         """Drop the strong references (the ids stay)."""
@@ -48,19 +55,21 @@ def mark_heap() -> HeapMark:
 
 
 def _retained_roots(mark: HeapMark) -> list[object]:
-    before = mark.ids
+    before = set(mark.ids)  # tracing no longer matters here: the window's snapshots are taken
     objects = gc.get_objects()
     new_ids = {id(o) for o in objects if id(o) not in before}
     new_ids.discard(id(objects))
     new_ids.discard(id(mark.__dict__))
     roots: dict[int, object] = {}
     for holder in objects:
-        # frames hold the probe's own locals; new holders are inside the new subgraph
-        if id(holder) in new_ids or isinstance(holder, types.FrameType):
+        # frames hold the probe's own locals; new holders are inside the new subgraph.
+        # type(), not isinstance(): isinstance() asks a weakref.proxy for its __class__, which
+        # raises ReferenceError once the referent is gone, and the heap may hold such proxies.
+        if id(holder) in new_ids or type(holder) is types.FrameType:
             continue
         for referent in gc.get_referents(holder):
             rid = id(referent)
-            if rid in new_ids and rid not in roots and not isinstance(referent, _SKIP_ROOT_TYPES):
+            if rid in new_ids and rid not in roots and not issubclass(type(referent), _SKIP_ROOT_TYPES):
                 roots[rid] = referent
     del objects
     return list(roots.values())
@@ -71,6 +80,32 @@ def _allocation_frames(obj: object) -> list[str]:
     return [f"{f.filename}:{f.lineno}" for f in traceback] if traceback else []
 
 
+def _deep_sizes(roots: list[object]) -> tuple[list[int], int]:
+    """Deep sizes of *roots* (pympler ``asizesof``) and of all of them together (``asizeof``,
+    shared objects counted once), in bytes.
+
+    pympler's ``hasattr`` probes call ``__getattr__``, and some libraries' ``__getattr__`` raise
+    other errors than AttributeError (numba's IR objects raise KeyError). Then the roots are
+    sized one by one with one ``Asizer`` (an object reached from an earlier root counts for that
+    root only), a root that still fails gets its shallow ``sys.getsizeof``, and the total is the
+    sum of those.
+    """
+    from pympler import asizeof
+
+    try:
+        return [int(s) for s in asizeof.asizesof(*roots)], int(asizeof.asizeof(*roots))
+    except Exception:  # noqa: BLE001 - any error raised by measured code's __getattr__
+        pass
+    sizer = asizeof.Asizer()  # one sizer for all roots: what one root reached counts once
+    sizes = []
+    for root in roots:
+        try:
+            sizes.append(int(sizer.asizeof(root)))
+        except Exception:  # noqa: BLE001
+            sizes.append(sys.getsizeof(root, 0))
+    return sizes, sum(sizes)
+
+
 def find_retained(mark: HeapMark, *, top: int, chain_depth: int = 12) -> tuple[list[RetainedObject], int, int]:
     """Retained roots made since *mark* (see :func:`mark_heap`), largest first.
 
@@ -78,24 +113,23 @@ def find_retained(mark: HeapMark, *, top: int, chain_depth: int = 12) -> tuple[l
     (``tracemalloc.get_object_traceback``).
 
     Returns ``(the top *top* roots reachable from a module with their chains, the deep size in
-    bytes of all roots together (pympler ``asizeof(*roots)``, shared objects counted once), the
+    bytes of all roots together (pympler ``asizeof(*roots)``, shared objects counted once; see
+    :func:`_deep_sizes` for objects pympler cannot size), the
     number of roots)``. A root that no module global reaches within *chain_depth* hops (held by a
     closure the worker runs, or by C code) gets the path :data:`UNREACHABLE`.
     """
-    from pympler import asizeof
-
     gc.collect()
     roots = _retained_roots(mark)
     mark.release()
     if not roots:
         return [], 0, 0
-    sizes = asizeof.asizesof(*roots)
+    sizes, total = _deep_sizes(roots)
     order = sorted(range(len(roots)), key=lambda i: -sizes[i])
     found: list[RetainedObject] = []
     for index in order[:top]:
         root = roots[index]
         chain = reference_chain(root, max_depth=chain_depth, ignore=(roots, found))
-        reachable = len(chain) >= 2 and isinstance(chain[0], types.ModuleType)
+        reachable = len(chain) >= 2 and issubclass(type(chain[0]), types.ModuleType)
         found.append(
             RetainedObject(
                 type_name=type_name(root),
@@ -106,4 +140,4 @@ def find_retained(mark: HeapMark, *, top: int, chain_depth: int = 12) -> tuple[l
                 allocated_at=_allocation_frames(root),
             )
         )
-    return found, int(asizeof.asizeof(*roots)), len(roots)
+    return found, total, len(roots)
