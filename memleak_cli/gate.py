@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import tempfile
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,7 +25,7 @@ from memleak_cli import engine
 from memleak_cli.baseline import Baseline, Measures, measures_of
 from memleak_cli.errors import ReportFileError, UsageError
 from memleak_cli.plan import Planned
-from memleak_cli.report.model import RunReport
+from memleak_cli.report.model import RunReport, Sample
 from memleak_cli.settings import RunSettings
 from memleak_cli.tolerance import Tolerance
 from memleak_cli.units import format_bytes
@@ -94,14 +94,13 @@ def check_baseline_size(baseline: Baseline | None, size: str, path: Path) -> Non
         )
 
 
-def run_plan(planned: Sequence[Planned], settings: RunSettings, command: Sequence[str], *,
-             on_variant: engine.VariantStarted | None = None, on_sample: engine.SampleTaken | None = None) -> RunReport:
-    """Run every planned scenario (each variant in its own process) into one :class:`RunReport`."""
+def run_plan(planned: Sequence[Planned], settings: RunSettings, command: Sequence[str], *, jobs: int = 1,
+             on_variant: Callable[[engine.VariantKey, int], None] | None = None,
+             on_sample: Callable[[engine.VariantKey, Sample], None] | None = None) -> RunReport:
+    """Run every planned scenario (each variant in its own process, *jobs* at a time, by
+    :func:`memleak_cli.engine.run_plan`) into one :class:`RunReport`."""
     report = engine.new_report(list(command), settings)
-    for item in planned:
-        report.scenarios.append(
-            engine.run_scenario(item.scenario, item.spec, item.variants, settings, on_variant=on_variant, on_sample=on_sample)
-        )
+    report.scenarios = engine.run_plan(planned, settings, jobs=jobs, on_variant=on_variant, on_sample=on_sample)
     return report
 
 

@@ -20,7 +20,7 @@ from memleak_cli.commands.progress import variant_progress
 from memleak_cli.commands.run import default_json_path
 from memleak_cli.config import load_config
 from memleak_cli.discovery import builtin_scenarios
-from memleak_cli.errors import EXIT_LEAK, EXIT_SCENARIO_CRASHED
+from memleak_cli.errors import EXIT_LEAK, EXIT_SCENARIO_CRASHED, UsageError
 from memleak_cli.plan import plan
 from memleak_cli.report.jsonio import check_writable, write_report
 from memleak_cli.reporters.terminal import TerminalReporter
@@ -52,9 +52,12 @@ def gate(
     baseline: BaselineOption = None,
     junit: Annotated[Optional[Path], typer.Option("--junit", help="Also write JUnit XML here: one testcase per scenario × variant.")] = None,
     json_path: JsonOption = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Variants to run at the same time, each in its own process.")] = 1,
 ) -> None:
     """CI regression gate: run scenarios; fail when a variant expected CLEAN is not, or growth or
     retained size exceeds the baseline by more than the tolerance."""
+    if jobs < 1:
+        raise UsageError(f"--jobs must be at least 1, got {jobs}")
     config = load_config()
     settings = resolve_run_settings(config, iterations=iterations, warmup=warmup, window=window, frames=frames, size=size)
     allowed = resolve_tolerance(tolerance, config)
@@ -69,7 +72,7 @@ def gate(
 
     console = Console(stderr=True)
     with variant_progress(console) as (on_variant, on_sample):
-        report = gate_logic.run_plan(planned, settings, ["memleak", *sys.argv[1:]], on_variant=on_variant, on_sample=on_sample)
+        report = gate_logic.run_plan(planned, settings, ["memleak", *sys.argv[1:]], jobs=jobs, on_variant=on_variant, on_sample=on_sample)
     write_report(report, out_path)
     result = gate_logic.evaluate(report, recorded, allowed, baseline_path)
     if junit is not None:

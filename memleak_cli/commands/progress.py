@@ -1,4 +1,4 @@
-"""The transient progress bar shared by commands that run scenarios (shown only on a terminal)."""
+"""The transient progress bars shared by commands that run scenarios (shown only on a terminal)."""
 
 from __future__ import annotations
 
@@ -6,23 +6,26 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-Callbacks = tuple[Callable[[str, str, int], None], Callable[[object], None]]
+from memleak_cli.engine import VariantKey
+
+Callbacks = tuple[Callable[[VariantKey, int], None], Callable[[VariantKey, object], None]]
 
 
 @contextmanager
 def variant_progress(console: Console) -> Iterator[Callbacks]:
-    """Yield ``(on_variant, on_sample)`` callbacks for :func:`memleak_cli.engine.run_scenario`."""
+    """Yield ``(on_variant, on_sample)`` callbacks for :func:`memleak_cli.engine.run_plan`: one bar
+    per running variant (several at once with ``--jobs``), advanced by each sample."""
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console, transient=True, disable=not console.is_terminal) as progress:
-        task = progress.add_task("starting", total=None)
+        tasks: dict[VariantKey, TaskID] = {}
 
-        def on_variant(name: str, variant_name: str, total: int) -> None:
-            progress.reset(task, total=total, description=f"{name} / {variant_name}")
+        def on_variant(key: VariantKey, total: int) -> None:
+            tasks[key] = progress.add_task(" / ".join(key), total=total)
 
-        def on_sample(sample: object) -> None:
+        def on_sample(key: VariantKey, sample: object) -> None:
             if getattr(sample, "phase", "") != "baseline":
-                progress.advance(task)
+                progress.advance(tasks[key])
 
         yield on_variant, on_sample

@@ -20,9 +20,9 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from memleak_cli import engine
+from memleak_cli.commands.progress import variant_progress
 from memleak_cli.config import load_config
 from memleak_cli.discovery import builtin_scenarios
 from memleak_cli.errors import EXIT_LEAK, EXIT_SCENARIO_CRASHED, Interrupted, UsageError
@@ -116,16 +116,7 @@ def run(
 
     report = engine.new_report(["memleak", *sys.argv[1:]], settings)
     console = Console(stderr=True)
-    with StopOnSignal() as stop, Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console, transient=True, disable=not console.is_terminal) as progress:
-        tasks: dict[engine.VariantKey, TaskID] = {}
-
-        def on_variant(key: engine.VariantKey, total: int) -> None:
-            tasks[key] = progress.add_task(" / ".join(key), total=total)
-
-        def on_sample(key: engine.VariantKey, sample: object) -> None:
-            if getattr(sample, "phase", "") != "baseline":
-                progress.advance(tasks[key])
-
+    with StopOnSignal() as stop, variant_progress(console) as (on_variant, on_sample):
         report.scenarios = engine.run_plan(planned, settings, jobs=jobs, stop=stop, on_variant=on_variant, on_sample=on_sample, artifacts=out_path.with_suffix(""))
     report.scenarios.extend(engine.import_failure(module, message, settings) for module, message in broken.items())
     report.complete = not stop.event.is_set()
