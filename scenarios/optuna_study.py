@@ -141,7 +141,7 @@ SCENARIO = Scenario(
     finding="3",
     module=__name__,
     sizes={
-        "small": {"rows": 300, "trials": 6, "estimators": 10},
+        "small": {"rows": 300, "trials": 10, "estimators": 10},
         "medium": {"rows": 1000, "trials": 20, "estimators": 30},
         "large": {"rows": 5000, "trials": 50, "estimators": 100},
     },
