@@ -14,8 +14,6 @@ the command in :mod:`memleak_cli.commands.gate` does the printing.
 
 from __future__ import annotations
 
-import os
-import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -23,7 +21,8 @@ from pathlib import Path
 
 from memleak_cli import engine
 from memleak_cli.baseline import Baseline, Measures, measures_of
-from memleak_cli.errors import ReportFileError, UsageError
+from memleak_cli.errors import UsageError
+from memleak_cli.report.jsonio import write_atomic
 from memleak_cli.plan import Planned
 from memleak_cli.report.model import RunReport, Sample
 from memleak_cli.settings import RunSettings
@@ -227,16 +226,4 @@ def write_junit(result: GateResult, path: Path) -> None:
     Raises:
         ReportFileError: the folder cannot be created or written.
     """
-    path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                junit_tree(result).write(handle, encoding="utf-8", xml_declaration=True)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    except OSError as exc:
-        raise ReportFileError(f"cannot write JUnit XML to {path}: {exc.strerror or exc}") from exc
+    write_atomic(path, ET.tostring(junit_tree(result).getroot(), encoding="utf-8", xml_declaration=True))

@@ -168,7 +168,7 @@ def test_junit_has_one_testcase_per_variant_with_failures_and_errors(tmp_path):
 def test_junit_write_to_unwritable_place_is_one_line(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("")
-    with pytest.raises(ReportFileError, match=f"^cannot write JUnit XML to {blocker}/j.xml: "):
+    with pytest.raises(ReportFileError, match=f"^cannot write {blocker}/j.xml: "):
         write_junit(_mixed_result(), blocker / "j.xml")
 
 

@@ -42,25 +42,21 @@ def report_to_dict(report: RunReport) -> dict[str, Any]:
     return data
 
 
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Write *data* as indented JSON to *path* via a temporary file in the same folder, flushed
-    to disk, then ``os.replace``: *path* is either its old self or whole, never partial.
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write *data* to *path* via a temporary file in the same folder, flushed to disk, then
+    ``os.replace``: *path* is either its old self or whole, never partial.
 
     Raises:
-        ReportFileError: the data cannot be written as JSON (NaN, a cycle), or the folder
-            cannot be created or written (disk full, permissions); no temporary file is left.
+        ReportFileError: the folder cannot be created or written (disk full, permissions, a NUL
+            byte in the path); no temporary file is left.
     """
     path = Path(path)
-    try:  # serialised first: a value JSON cannot hold fails before any file is touched
-        text = json.dumps(data, indent=1, allow_nan=False, default=str) + "\n"
-    except (ValueError, TypeError, RecursionError) as exc:
-        raise ReportFileError(f"cannot write {path}: the report holds a value JSON cannot store ({exc})") from exc
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(tmp, path)
@@ -71,25 +67,23 @@ def write_json_atomic(path: Path, data: Any) -> None:
         raise ReportFileError(f"cannot write {path}: {getattr(exc, 'strerror', None) or exc}") from exc
 
 
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write *text* (UTF-8) to *path* via a temporary file in the same folder and ``os.replace``.
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write *data* as indented JSON to *path* atomically (:func:`write_atomic`).
 
     Raises:
-        ReportFileError: the folder cannot be created or written.
+        ReportFileError: the data cannot be written as JSON (NaN, a cycle), or the file cannot
+            be written; nothing is written then.
     """
-    path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    except OSError as exc:
-        raise ReportFileError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    try:  # serialised first: a value JSON cannot hold fails before any file is touched
+        text = json.dumps(data, indent=1, allow_nan=False, default=str) + "\n"
+    except (ValueError, TypeError, RecursionError) as exc:
+        raise ReportFileError(f"cannot write {path}: the report holds a value JSON cannot store ({exc})") from exc
+    write_atomic(path, text.encode("utf-8"))
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write *text* (UTF-8) to *path* atomically (:func:`write_atomic`). Raises ReportFileError."""
+    write_atomic(path, text.encode("utf-8"))
 
 
 def write_report(report: RunReport, path: Path) -> None:
