@@ -125,6 +125,24 @@ def _flag_size(text: str | None, flag: str) -> float | None:
         raise UsageError(f"{flag}: {exc}") from exc
 
 
+def resolve_limits(max_rss: str | None, timeout: float | None, jobs: int) -> tuple[int | None, float | None]:
+    """``--max-rss`` in bytes and ``--timeout`` in seconds (``None``: off), after checking ``--jobs``.
+
+    Raises:
+        UsageError: a size that does not parse, a timeout that is negative or not finite, jobs < 1.
+    """
+    if jobs < 1:
+        raise UsageError(f"--jobs must be at least 1, got {jobs}")
+    cap = default_max_rss(jobs) if max_rss is None else int(_flag_size(max_rss, "--max-rss") or 0)
+    if timeout is None:
+        limit: float | None = DEFAULT_TIMEOUT_SECONDS
+    elif not math.isfinite(timeout) or timeout < 0:
+        raise UsageError(f"--timeout must be a number of seconds, 0 or more (0: no limit), got {timeout}")
+    else:
+        limit = timeout or None
+    return cap or None, limit
+
+
 def resolve_run_settings(
     config: Config,
     *,

@@ -22,12 +22,12 @@ from memleak_cli.commands import run as run_command
 from memleak_cli.commands.app import app
 from memleak_cli.discovery import load_scenario
 from memleak_cli.engine import run_plan
-from memleak_cli.plan import Planned as PlannedScenario
 from memleak_cli.errors import ReportFileError, UsageError
 from memleak_cli.interrupts import StopOnSignal
+from memleak_cli.plan import Planned as PlannedScenario
 from memleak_cli.report.jsonio import read_report, report_to_dict, write_json_atomic, write_report
 from memleak_cli.runner import run_variant
-from memleak_cli.settings import RunSettings
+from memleak_cli.settings import RunSettings, resolve_limits
 from memleak_cli.units import parse_size
 from tests.synthetic_scenarios import HANGING_ITERATION, HOG_BYTES
 from tests.test_jsonio import make_report
@@ -382,11 +382,11 @@ def test_bad_scenario_names_are_one_line_errors(name, line):
 
 
 def test_limits_resolve_to_bytes_and_seconds_with_zero_turning_them_off():
-    assert run_command.resolve_limits("1.5 MB", 2.5, 1) == (1_500_000, 2.5)
-    assert run_command.resolve_limits("0", 0, 4) == (None, None)
-    cap, timeout = run_command.resolve_limits(None, None, 1)
+    assert resolve_limits("1.5 MB", 2.5, 1) == (1_500_000, 2.5)
+    assert resolve_limits("0", 0, 4) == (None, None)
+    cap, timeout = resolve_limits(None, None, 1)
     assert cap == int(psutil.virtual_memory().total * 0.5) and timeout == 3600
-    shared, _ = run_command.resolve_limits(None, None, 4)  # four variants at once share the half
+    shared, _ = resolve_limits(None, None, 4)  # four variants at once share the half
     assert shared == int(psutil.virtual_memory().total * 0.5 / 4)
 
 

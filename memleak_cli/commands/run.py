@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import math
 import re
 import sys
 from pathlib import Path
@@ -30,8 +29,7 @@ from memleak_cli.interrupts import StopOnSignal
 from memleak_cli.plan import choose_variants, plan  # noqa: F401  (choose_variants: re-exported)
 from memleak_cli.report.jsonio import check_writable, write_report
 from memleak_cli.reporters.terminal import TerminalReporter
-from memleak_cli.settings import DEFAULT_TIMEOUT_SECONDS, default_max_rss, resolve_run_settings
-from memleak_cli.units import parse_size
+from memleak_cli.settings import resolve_limits, resolve_run_settings
 
 REPORTS_DIR = Path("reports")
 
@@ -40,33 +38,6 @@ def default_json_path(name: str, now: dt.datetime | None = None) -> Path:
     """``reports/memleak-<name>-<UTC timestamp>.json`` (name made file-safe)."""
     stamp = (now or dt.datetime.now(dt.timezone.utc)).strftime("%Y%m%dT%H%M%SZ")
     return REPORTS_DIR / f"memleak-{re.sub(r'[^A-Za-z0-9_.-]+', '_', name)}-{stamp}.json"
-
-
-def _size_option(text: Optional[str], default: float, flag: str) -> float:
-    if text is None:
-        return default
-    try:
-        return float(parse_size(text))
-    except UsageError as exc:
-        raise UsageError(f"{flag}: {exc}") from exc
-
-
-def resolve_limits(max_rss: Optional[str], timeout: Optional[float], jobs: int) -> tuple[int | None, float | None]:
-    """``--max-rss`` in bytes and ``--timeout`` in seconds (``None``: off), after checking ``--jobs``.
-
-    Raises:
-        UsageError: a size that does not parse, a timeout that is negative or not finite, jobs < 1.
-    """
-    if jobs < 1:
-        raise UsageError(f"--jobs must be at least 1, got {jobs}")
-    cap = default_max_rss(jobs) if max_rss is None else int(_size_option(max_rss, 0, "--max-rss"))
-    if timeout is None:
-        limit: float | None = DEFAULT_TIMEOUT_SECONDS
-    elif not math.isfinite(timeout) or timeout < 0:
-        raise UsageError(f"--timeout must be a number of seconds, 0 or more (0: no limit), got {timeout}")
-    else:
-        limit = timeout or None
-    return cap or None, limit
 
 
 def run(
