@@ -14,6 +14,7 @@ the command in :mod:`memleak_cli.commands.gate` does the printing.
 
 from __future__ import annotations
 
+import io
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -226,4 +227,6 @@ def write_junit(result: GateResult, path: Path) -> None:
     Raises:
         ReportFileError: the folder cannot be created or written.
     """
-    write_atomic(path, ET.tostring(junit_tree(result).getroot(), encoding="utf-8", xml_declaration=True))
+    buffer = io.BytesIO()
+    junit_tree(result).write(buffer, encoding="utf-8", xml_declaration=True)
+    write_atomic(path, buffer.getvalue())

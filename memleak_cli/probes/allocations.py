@@ -89,7 +89,7 @@ def diff_sites(before: tracemalloc.Snapshot, after: tracemalloc.Snapshot, top: i
     """
     stats = after.compare_to(before, "traceback")
     total = sum(s.size_diff for s in stats)
-    sites = []
+    sites: list[AllocationSite] = []
     for stat in stats:
         if len(sites) >= top:
             break

@@ -66,12 +66,12 @@ def hop_name(parent: object, child: object, grandparent: object | None) -> str:
     elif isinstance(parent, types.MethodType):
         return ".__self__" if parent.__self__ is child else ".__func__"
     elif isinstance(parent, types.FunctionType):
-        for name in ("__closure__", "__defaults__", "__kwdefaults__", "__globals__", "__dict__"):
-            if getattr(parent, name, None) is child:
-                return f".{name}"
-    name = _attribute_of(parent, child)
-    if name is not None:
-        return name
+        for dunder in ("__closure__", "__defaults__", "__kwdefaults__", "__globals__", "__dict__"):
+            if getattr(parent, dunder, None) is child:
+                return f".{dunder}"
+    attribute = _attribute_of(parent, child)
+    if attribute is not None:
+        return attribute
     return f"->{type(child).__name__}"
 
 
