@@ -13,7 +13,13 @@ from pathlib import Path
 from memleak_cli import __version__
 from memleak_cli.interrupts import StopOnSignal
 from memleak_cli.plan import Planned
-from memleak_cli.report.model import SCHEMA_VERSION, RunReport, Sample, ScenarioResult, VariantResult
+from memleak_cli.report.model import (
+    SCHEMA_VERSION,
+    RunReport,
+    Sample,
+    ScenarioResult,
+    VariantResult,
+)
 from memleak_cli.runner import run_variant
 from memleak_cli.scenario import Scenario
 from memleak_cli.settings import RunSettings
@@ -47,7 +53,7 @@ def new_report(command: Sequence[str], settings: RunSettings) -> RunReport:
     return RunReport(
         schema_version=SCHEMA_VERSION,
         tool_version=__version__,
-        created=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         command=list(command),
         host=host_info(),
         settings=settings.as_dict(),

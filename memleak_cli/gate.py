@@ -23,8 +23,8 @@ from pathlib import Path
 from memleak_cli import engine
 from memleak_cli.baseline import Baseline, Measures, measures_of
 from memleak_cli.errors import UsageError
-from memleak_cli.report.jsonio import write_atomic
 from memleak_cli.plan import Planned
+from memleak_cli.report.jsonio import write_atomic
 from memleak_cli.report.model import RunReport, Sample
 from memleak_cli.settings import RunSettings
 from memleak_cli.tolerance import Tolerance

@@ -75,7 +75,7 @@ def fit_trend(metric: str, unit: str, values: Sequence[float], threshold: float,
     slope, low, high = _theil_sen(values)
     late = values[len(values) // 2 :] if len(values) >= 6 else values
     late_slope = _theil_sen(late)[0]
-    deltas = [b - a for a, b in zip(values, values[1:])]
+    deltas = [b - a for a, b in zip(values, values[1:], strict=False)]
     positive = sum(d > 0 for d in deltas)
     nonzero = sum(d != 0 for d in deltas)
     if kind == "any":

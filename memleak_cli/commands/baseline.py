@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -42,7 +42,7 @@ def update(
     window: WindowOption = None,
     frames: FramesOption = None,
     baseline: BaselineOption = None,
-    from_report: Annotated[Optional[Path], typer.Option("--from-report", help="Record from this JSON run report (e.g. the gate's) instead of running.")] = None,
+    from_report: Annotated[Path | None, typer.Option("--from-report", help="Record from this JSON run report (e.g. the gate's) instead of running.")] = None,
     json_path: JsonOption = None,
 ) -> None:
     """Run scenarios (the gate's set) and write their measures as the gate's baseline, atomically.

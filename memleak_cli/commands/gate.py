@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -31,14 +31,14 @@ from memleak_cli.settings import (
     resolve_tolerance,
 )
 
-ScenarioOption = Annotated[Optional[list[str]], typer.Option("--scenario", "-s", help="Scenario to run (repeat for more): a name, path/to/file.py::name or package.module:name. [default: 'scenarios' in [tool.memleak], else every built-in]")]
-SizeOption = Annotated[Optional[str], typer.Option(help="Workload size profile: small, medium or large. [default: medium]")]
-IterationsOption = Annotated[Optional[int], typer.Option("--iterations", "-n", help="Iterations that make the trend, warm-up included. [default: 20]")]
-WarmupOption = Annotated[Optional[int], typer.Option(help="First iterations kept out of the trend. [default: 2]")]
-WindowOption = Annotated[Optional[int], typer.Option(help="Attribution iterations after the trend; 0 skips attribution (and the retained-size check). [default: 3]")]
-FramesOption = Annotated[Optional[int], typer.Option(help="tracemalloc depth in the window; 0 measures growth by the C heap instead. [default: 5]")]
-BaselineOption = Annotated[Optional[Path], typer.Option("--baseline", help="Baseline file. [default: 'baseline' in [tool.memleak], else reports/baseline.json]")]
-JsonOption = Annotated[Optional[Path], typer.Option("--json", help="Where to write the JSON run report. [default: reports/memleak-<name>-<time>.json]")]
+ScenarioOption = Annotated[list[str] | None, typer.Option("--scenario", "-s", help="Scenario to run (repeat for more): a name, path/to/file.py::name or package.module:name. [default: 'scenarios' in [tool.memleak], else every built-in]")]
+SizeOption = Annotated[str | None, typer.Option(help="Workload size profile: small, medium or large. [default: medium]")]
+IterationsOption = Annotated[int | None, typer.Option("--iterations", "-n", help="Iterations that make the trend, warm-up included. [default: 20]")]
+WarmupOption = Annotated[int | None, typer.Option(help="First iterations kept out of the trend. [default: 2]")]
+WindowOption = Annotated[int | None, typer.Option(help="Attribution iterations after the trend; 0 skips attribution (and the retained-size check). [default: 3]")]
+FramesOption = Annotated[int | None, typer.Option(help="tracemalloc depth in the window; 0 measures growth by the C heap instead. [default: 5]")]
+BaselineOption = Annotated[Path | None, typer.Option("--baseline", help="Baseline file. [default: 'baseline' in [tool.memleak], else reports/baseline.json]")]
+JsonOption = Annotated[Path | None, typer.Option("--json", help="Where to write the JSON run report. [default: reports/memleak-<name>-<time>.json]")]
 
 
 def gate(
@@ -48,9 +48,9 @@ def gate(
     warmup: WarmupOption = None,
     window: WindowOption = None,
     frames: FramesOption = None,
-    tolerance: Annotated[Optional[str], typer.Option(help="Allowed excess over the baseline: a share, a size or both, e.g. 50%, 16KiB, 50%,16KiB. [default: 50%,16KiB]")] = None,
+    tolerance: Annotated[str | None, typer.Option(help="Allowed excess over the baseline: a share, a size or both, e.g. 50%, 16KiB, 50%,16KiB. [default: 50%,16KiB]")] = None,
     baseline: BaselineOption = None,
-    junit: Annotated[Optional[Path], typer.Option("--junit", help="Also write JUnit XML here: one testcase per scenario × variant.")] = None,
+    junit: Annotated[Path | None, typer.Option("--junit", help="Also write JUnit XML here: one testcase per scenario × variant.")] = None,
     json_path: JsonOption = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Variants to run at the same time, each in its own process.")] = 1,
 ) -> None:

@@ -15,7 +15,7 @@ import datetime as dt
 import re
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -36,33 +36,33 @@ REPORTS_DIR = Path("reports")
 
 def default_json_path(name: str, now: dt.datetime | None = None) -> Path:
     """``reports/memleak-<name>-<UTC timestamp>.json`` (name made file-safe)."""
-    stamp = (now or dt.datetime.now(dt.timezone.utc)).strftime("%Y%m%dT%H%M%SZ")
+    stamp = (now or dt.datetime.now(dt.UTC)).strftime("%Y%m%dT%H%M%SZ")
     return REPORTS_DIR / f"memleak-{re.sub(r'[^A-Za-z0-9_.-]+', '_', name)}-{stamp}.json"
 
 
 def run(
-    scenario: Annotated[Optional[str], typer.Argument(help="Scenario: a name (see 'memleak list'), path/to/file.py::name or package.module:name.", show_default=False)] = None,
+    scenario: Annotated[str | None, typer.Argument(help="Scenario: a name (see 'memleak list'), path/to/file.py::name or package.module:name.", show_default=False)] = None,
     all_: Annotated[bool, typer.Option("--all", help="Run every built-in scenario.")] = False,
-    iterations: Annotated[Optional[int], typer.Option("--iterations", "-n", help="Iterations that make the trend, warm-up included. [default: 20]")] = None,
-    warmup: Annotated[Optional[int], typer.Option(help="First iterations kept out of the trend. [default: 2]")] = None,
+    iterations: Annotated[int | None, typer.Option("--iterations", "-n", help="Iterations that make the trend, warm-up included. [default: 20]")] = None,
+    warmup: Annotated[int | None, typer.Option(help="First iterations kept out of the trend. [default: 2]")] = None,
     variant: Annotated[str, typer.Option(help="leaky, fixed, both (leaky and fixed) or all declared variants.")] = "both",
-    size: Annotated[Optional[str], typer.Option(help="Workload size profile: small, medium or large. [default: medium]")] = None,
-    frames: Annotated[Optional[int], typer.Option(help="tracemalloc traceback depth in the attribution window; 0 turns tracemalloc off. [default: 5]")] = None,
-    window: Annotated[Optional[int], typer.Option(help="Attribution iterations after the trend (plus one priming); 0 skips attribution. [default: 3]")] = None,
-    top: Annotated[Optional[int], typer.Option(help="Allocation sites, types and retained objects to show. [default: 10]")] = None,
-    threshold: Annotated[Optional[str], typer.Option(help="C heap growth per iteration that counts as a leak, e.g. 64KiB. [default: 64KiB]")] = None,
-    rss_threshold: Annotated[Optional[str], typer.Option(help="RSS/USS growth per iteration that counts as a leak. [default: 512KiB]")] = None,
-    objects_threshold: Annotated[Optional[float], typer.Option(help="gc-tracked objects per iteration that count as a leak. [default: 1]")] = None,
-    blocks_threshold: Annotated[Optional[float], typer.Option(help="Python heap blocks per iteration that count as a leak. [default: 64]")] = None,
-    retain_threshold: Annotated[Optional[str], typer.Option(help="Retained size after the work above which a flat variant RETAINS. [default: 16KiB]")] = None,
-    max_rss: Annotated[Optional[str], typer.Option("--max-rss", help="Stop a variant whose process tree's RSS passes this size, e.g. 4GiB; it shows as LEAK (capped). 0 turns the cap off. [default: half the machine's memory, divided by --jobs]")] = None,
-    timeout: Annotated[Optional[float], typer.Option(help="Kill a variant, with its child processes, after this many seconds; it shows as ERROR (timeout). 0: no limit. [default: 3600]")] = None,
+    size: Annotated[str | None, typer.Option(help="Workload size profile: small, medium or large. [default: medium]")] = None,
+    frames: Annotated[int | None, typer.Option(help="tracemalloc traceback depth in the attribution window; 0 turns tracemalloc off. [default: 5]")] = None,
+    window: Annotated[int | None, typer.Option(help="Attribution iterations after the trend (plus one priming); 0 skips attribution. [default: 3]")] = None,
+    top: Annotated[int | None, typer.Option(help="Allocation sites, types and retained objects to show. [default: 10]")] = None,
+    threshold: Annotated[str | None, typer.Option(help="C heap growth per iteration that counts as a leak, e.g. 64KiB. [default: 64KiB]")] = None,
+    rss_threshold: Annotated[str | None, typer.Option(help="RSS/USS growth per iteration that counts as a leak. [default: 512KiB]")] = None,
+    objects_threshold: Annotated[float | None, typer.Option(help="gc-tracked objects per iteration that count as a leak. [default: 1]")] = None,
+    blocks_threshold: Annotated[float | None, typer.Option(help="Python heap blocks per iteration that count as a leak. [default: 64]")] = None,
+    retain_threshold: Annotated[str | None, typer.Option(help="Retained size after the work above which a flat variant RETAINS. [default: 16KiB]")] = None,
+    max_rss: Annotated[str | None, typer.Option("--max-rss", help="Stop a variant whose process tree's RSS passes this size, e.g. 4GiB; it shows as LEAK (capped). 0 turns the cap off. [default: half the machine's memory, divided by --jobs]")] = None,
+    timeout: Annotated[float | None, typer.Option(help="Kill a variant, with its child processes, after this many seconds; it shows as ERROR (timeout). 0: no limit. [default: 3600]")] = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Variants to run at the same time, each in its own process.")] = 1,
-    json_path: Annotated[Optional[Path], typer.Option("--json", help="Where to write the JSON report. [default: reports/memleak-<name>-<time>.json]")] = None,
-    html_path: Annotated[Optional[Path], typer.Option("--html", help="Also write the self-contained HTML report (charts, sites, chains) to this file.")] = None,
+    json_path: Annotated[Path | None, typer.Option("--json", help="Where to write the JSON report. [default: reports/memleak-<name>-<time>.json]")] = None,
+    html_path: Annotated[Path | None, typer.Option("--html", help="Also write the self-contained HTML report (charts, sites, chains) to this file.")] = None,
     fail_on_leak: Annotated[bool, typer.Option("--fail-on-leak", help="Exit 1 when a variant expected to be clean is not.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the verdict table and summary, no sites, types or fix source.")] = False,
-    probe: Annotated[Optional[list[str]], typer.Option("--probe", help="Extra probe, repeatable: memray (native C/C++ stacks of what the window kept, and a leak flame graph beside the JSON report).")] = None,
+    probe: Annotated[list[str] | None, typer.Option("--probe", help="Extra probe, repeatable: memray (native C/C++ stacks of what the window kept, and a leak flame graph beside the JSON report).")] = None,
     trim: Annotated[bool, typer.Option("--trim/--no-trim", help="Trim the C heap (malloc_trim) after reading RSS in each sample, to tell memory the allocator keeps from memory in use.")] = True,
 ) -> None:
     """Run scenarios, leaky and fixed, each in its own process, and print the before/after diff report."""

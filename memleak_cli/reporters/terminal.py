@@ -11,7 +11,13 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
-from memleak_cli.report.model import ChildProcess, MetricTrend, RunReport, ScenarioResult, VariantResult
+from memleak_cli.report.model import (
+    ChildProcess,
+    MetricTrend,
+    RunReport,
+    ScenarioResult,
+    VariantResult,
+)
 from memleak_cli.reporters.summary import METRIC_LABEL, amount, short_path, summary_line
 from memleak_cli.units import format_bytes
 
