@@ -88,10 +88,13 @@ def _attribution_window(spec: dict[str, Any], events: EventWriter, iterate: Any,
     from memleak_cli.probes.typesizes import type_summary
 
     window, frames, top = spec["window"], spec["frames"], spec["top"]
+    # pympler's summary walks every object twice (~3 s on a 10^5-object heap): only on request
+    type_sizes = "pympler" in spec.get("probes", ())
     started = time.perf_counter()
     prepare()
     began = time.perf_counter()
-    events.emit("type_summary", when="before", types=type_summary())
+    if type_sizes:
+        events.emit("type_summary", when="before", types=type_summary())
     summary_seconds = time.perf_counter() - began
     gc.collect()
     if frames > 0:
@@ -134,9 +137,10 @@ def _attribution_window(spec: dict[str, Any], events: EventWriter, iterate: Any,
         },
     )
     del retained, sites
-    gc.collect()
-    began = time.perf_counter()
-    events.emit("type_summary", when="after", types=type_summary(), seconds=summary_seconds + time.perf_counter() - began)
+    if type_sizes:
+        gc.collect()
+        began = time.perf_counter()
+        events.emit("type_summary", when="after", types=type_summary(), seconds=summary_seconds + time.perf_counter() - began)
 
 
 def _native_window(spec: dict[str, Any], events: EventWriter, iterate: Any) -> None:

@@ -154,3 +154,13 @@ HANGING = _scenario("hanging", lambda size: _calls_until(HANGING_ITERATION, _han
 SEGFAULTING = _scenario("segfaulting", lambda size: _calls_until(2, _segfault), "CLEAN")
 EXITING = _scenario("exiting", lambda size: _calls_until(2, _exit_7), "CLEAN")
 SLOW = _scenario("slow", _slow, "CLEAN")
+
+
+def _latest_blob(size: Any) -> Any:
+    def iteration() -> None:
+        holder.latest = bytes(64 * 1024)  # not gc-tracked: found one hop from its holder
+
+    return iteration
+
+
+LATEST_BLOB = _scenario("latest-blob", _latest_blob, "RETAINS")

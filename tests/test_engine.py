@@ -102,3 +102,11 @@ def test_the_fast_snapshot_filter_keeps_exactly_what_filter_traces_keeps():
     assert len(snapshot.traces) > len(reference.traces)  # memleak's own traces were there to drop
     assert sorted(map(repr, fast.traces)) == sorted(map(repr, reference.traces))
     del kept
+
+
+def test_an_untracked_blob_kept_as_the_latest_result_is_retention():
+    result = run("LATEST_BLOB")
+    assert result.verdict == "RETAINS", result.reason
+    top = result.attribution.retained[0]
+    assert top.type_name == "bytes" and top.size_bytes >= 64 * 1024
+    assert top.path == "tests.synthetic_scenarios.holder.latest"

@@ -196,7 +196,7 @@ def test_probe_settings_are_validated():
 def test_cli_rejects_an_unknown_probe_in_one_line():
     result = CliRunner().invoke(app, ["run", "tests.native_scenarios:CTYPES_MALLOC", "--probe", "valgrind"])
     assert result.exit_code == 2
-    assert result.output.strip() == "error: unknown probe 'valgrind': use memray"
+    assert result.output.strip() == "error: unknown probe 'valgrind': use memray, pympler"
 
 
 def test_trim_gives_free_pages_back_on_glibc():
@@ -211,7 +211,7 @@ def test_trim_gives_free_pages_back_on_glibc():
 @pytest.fixture(scope="module")
 def boosters(tmp_path_factory) -> tuple[VariantResult, Path]:
     folder = tmp_path_factory.mktemp("reports")
-    settings = RunSettings(iterations=8, warmup=2, window=2, frames=3, size="small", probes=("memray",))
+    settings = RunSettings(iterations=8, warmup=2, window=2, frames=3, size="small", probes=("memray", "pympler"))
     return run("BOOSTERS", settings, artifacts=folder / "run"), folder
 
 

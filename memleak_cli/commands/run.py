@@ -62,7 +62,7 @@ def run(
     html_path: Annotated[Path | None, typer.Option("--html", help="Also write the self-contained HTML report (charts, sites, chains) to this file.")] = None,
     fail_on_leak: Annotated[bool, typer.Option("--fail-on-leak", help="Exit 1 when a variant expected to be clean is not.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the verdict table and summary, no sites, types or fix source.")] = False,
-    probe: Annotated[list[str] | None, typer.Option("--probe", help="Extra probe, repeatable: memray (native C/C++ stacks of what the window kept, and a leak flame graph beside the JSON report).")] = None,
+    probe: Annotated[list[str] | None, typer.Option("--probe", help="Extra probe, repeatable: memray (native C/C++ stacks of what the window kept, and a leak flame graph beside the JSON report); pympler (type sizes over the window).")] = None,
     trim: Annotated[bool, typer.Option("--trim/--no-trim", help="Trim the C heap (malloc_trim) after reading RSS in each sample, to tell memory the allocator keeps from memory in use.")] = True,
 ) -> None:
     """Run scenarios, leaky and fixed, each in its own process, and print the before/after diff report."""

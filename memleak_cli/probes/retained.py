@@ -4,8 +4,11 @@ LeakCanary's idea in Python. Before the attribution window the ids of all gc-tra
 marked; after it (and a full collection) every gc-tracked object that is new *and* referenced
 by an old object is a retained root — the point where the new memory hangs off the old heap.
 Each root gets its deep size (pympler.asizeof) and its reference chain from a module global.
-Non-container objects (bytes, str, numbers) are not gc-tracked: they show up in the tracemalloc
-diff, and here only through the container that holds them.
+Objects the collector does not track (bytes, str, numpy arrays) are found one hop from the
+tracked heap: the mark also records the ids of every untracked object a tracked one refers to,
+so a new untracked object held by an old container (``service.latest_X = np.ones(...)``) is a
+root too, when it is at least :data:`MIN_UNTRACKED_BYTES` (smaller ones are counters and keys
+replaced in place, not retention).
 """
 
 from __future__ import annotations
@@ -21,12 +24,14 @@ from memleak_cli.report.model import RetainedObject
 
 UNREACHABLE = "<no module global reaches it: held by a closure, a frame or C code>"
 
+MIN_UNTRACKED_BYTES = 512
+
 # Roots that are not leaks of the workload: lazily imported modules and code.
 _SKIP_ROOT_TYPES = (types.ModuleType, types.FrameType, types.CodeType)
 
 
 class HeapMark:
-    """Every gc-tracked object alive at one moment, by id.
+    """Every gc-tracked object alive at one moment, and every untracked object they refer to, by id.
 
     The mark also holds a strong reference to each of them until :meth:`release`: an object
     freed during the window would otherwise let a new object reuse its address, and so its id,
@@ -43,6 +48,8 @@ class HeapMark:
         self.objects: list[object] | None = gc.get_objects()
         self.ids = array("Q", map(id, self.objects))
         self.ids.append(id(self.objects))
+        for holder in self.objects:  # untracked objects one hop away (bytes, arrays, strings)
+            self.ids.extend(id(r) for r in gc.get_referents(holder) if not gc.is_tracked(r))
 
     def release(self) -> None:
         """Drop the strong references (the ids stay)."""
@@ -69,7 +76,12 @@ def _retained_roots(mark: HeapMark) -> list[object]:
             continue
         for referent in gc.get_referents(holder):
             rid = id(referent)
-            if rid in new_ids and rid not in roots and not issubclass(type(referent), _SKIP_ROOT_TYPES):
+            if rid in roots:
+                continue
+            if rid in new_ids:
+                if not issubclass(type(referent), _SKIP_ROOT_TYPES):
+                    roots[rid] = referent
+            elif rid not in before and not gc.is_tracked(referent) and sys.getsizeof(referent) >= MIN_UNTRACKED_BYTES:
                 roots[rid] = referent
     del objects
     return list(roots.values())
