@@ -4,17 +4,21 @@ While a run is going, :class:`StopOnSignal` turns the first SIGINT or SIGTERM in
 (:attr:`StopOnSignal.event` is set) instead of an exception in the middle of some call: the
 runner sees it within one poll, kills the measuring process tree and returns what it streamed,
 and the command writes the report marked incomplete. A second signal raises
-``KeyboardInterrupt`` at once (the runner's ``finally`` still kills its children).
+``KeyboardInterrupt`` at once (the runner's ``finally`` still kills its children) — unless it
+comes within :data:`ECHO_SECONDS` of the first: ``timeout`` and terminals signal the whole
+process group, so one request often arrives twice, and that echo must not lose the report.
 """
 
 from __future__ import annotations
 
 import signal
 import threading
+import time
 from types import FrameType, TracebackType
 from typing import Any
 
 HANDLED = (signal.SIGINT, signal.SIGTERM)
+ECHO_SECONDS = 1.0
 
 
 class StopOnSignal:
@@ -28,6 +32,7 @@ class StopOnSignal:
     def __init__(self) -> None:
         self.event = threading.Event()
         self.signum: int | None = None
+        self._first_at: float | None = None
         self._previous: dict[int, Any] = {}
 
     @property
@@ -41,8 +46,12 @@ class StopOnSignal:
         self.event.set()
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
-        if self.event.is_set():  # asked twice: stop waiting for a clean stop
-            raise KeyboardInterrupt
+        now = time.monotonic()
+        if self.event.is_set():
+            if self._first_at is not None and now - self._first_at < ECHO_SECONDS:
+                return  # the same request delivered again through the process group
+            raise KeyboardInterrupt  # asked twice: stop waiting for a clean stop
+        self._first_at = now
         self.request(signum)
 
     def __enter__(self) -> StopOnSignal:

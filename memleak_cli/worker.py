@@ -63,6 +63,9 @@ def _run(spec: dict[str, Any], events: EventWriter) -> None:
         iterate()
         one_sample(index, phase, time.perf_counter() - started)
 
+    # objgraph's first typestats imports and allocates: done here, before the baseline, so the
+    # type counts between warm-up and the measured iterations do not disturb the first samples
+    type_counts()
     one_sample(-1, "baseline", 0.0)
     for index in range(warmup):
         one(index, "warmup")

@@ -91,3 +91,29 @@ def test_every_command_has_help_and_is_in_the_readme():
     for name, command in ((c.name, c) for c in app.registered_commands):
         assert command.help, f"{name} has no help text"
         assert re.search(rf"memleak {name}\b", readme), f"memleak {name} is not in the README"
+
+
+def test_html_and_json_on_the_same_path_is_refused_before_any_work(tmp_path):
+    same = tmp_path / "same.out"
+    result = invoke("run", "optuna", "--json", str(same), "--html", str(same))
+    assert result.exit_code == 2
+    assert result.output.strip() == f"error: --html and --json both name {same}: give the HTML page another name"
+    assert not same.exists()
+
+
+def test_report_refuses_to_overwrite_its_own_json(tmp_path):
+    from memleak_cli.report.jsonio import write_report
+    from tests.test_jsonio import make_report
+
+    path = tmp_path / "run.json"
+    write_report(make_report(), path)
+    before = path.read_bytes()
+    result = invoke("report", str(path), "-o", str(path))
+    assert result.exit_code == 2 and "is the JSON report itself" in result.output
+    assert path.read_bytes() == before
+
+
+def test_no_scenario_and_no_all_says_what_to_do():
+    result = invoke("run")
+    assert result.exit_code == 2
+    assert result.output.strip() == "error: name one scenario (see 'memleak list') or pass --all"

@@ -72,4 +72,9 @@ def judge(metric_trends: Sequence[MetricTrend], attribution: Attribution | None,
             f"{format_bytes(attribution.retained_bytes)} after the work ended{holder}",
         )
     kept = "" if attribution is None else f"; keeps {format_bytes(attribution.retained_bytes)} after the work ended"
+    # growth above a threshold that did not hold up is worth naming: the table shows its slope
+    passing = [t for t in metric_trends if not t.informational and t.unit != "descriptors" and t.threshold > 0 and t.slope >= t.threshold]
+    if passing:
+        why = "; ".join(f"{t.metric} {t.reason.removeprefix('not leaking: ')}" for t in passing)
+        return "CLEAN", f"no sustained growth ({why}){kept}"
     return "CLEAN", f"no metric grows{kept}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from rich.console import Console
 from rich.table import Table
 
@@ -16,7 +18,7 @@ def _variants(scenario: Scenario) -> str:
 def list_scenarios() -> None:
     """List the scenarios memleak can run: built-ins and plugins, with finding, description and variants."""
     table = Table(title="memleak scenarios", title_justify="left")
-    table.add_column("name", style="bold")
+    table.add_column("name", style="bold", no_wrap=True)
     table.add_column("source")
     table.add_column("finding")
     table.add_column("description")
@@ -27,7 +29,7 @@ def list_scenarios() -> None:
     for name, (scenario, dist) in plugin_scenarios().items():
         shadowed = " (hidden by the built-in)" if name in builtins else ""
         table.add_row(name, f"plugin: {dist}{shadowed}", scenario.finding, scenario.description, _variants(scenario))
-    console = Console()
+    console = Console(width=None if sys.stdout.isatty() else 140)  # names must not be cropped
     console.print(table)
     console.print(
         f"Also runnable: path/to/file.py::name and package.module:name; packages add scenarios "

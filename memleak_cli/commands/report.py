@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from memleak_cli.errors import UsageError
 from memleak_cli.report.jsonio import check_writable, read_report
 
 
@@ -23,6 +24,8 @@ def report(
     from memleak_cli.reporters.html import write_html
 
     out_path = output or default_html_path(json_path)
+    if out_path.resolve() == json_path.resolve():
+        raise UsageError(f"-o {out_path} is the JSON report itself: give the HTML page another name")
     run_report = read_report(json_path)  # a bad file stops here, before anything is written
     check_writable(out_path)
     write_html(run_report, out_path)

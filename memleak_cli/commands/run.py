@@ -50,7 +50,7 @@ def run(
     frames: Annotated[int | None, typer.Option(help="tracemalloc traceback depth in the attribution window; 0 turns tracemalloc off. [default: 5]")] = None,
     window: Annotated[int | None, typer.Option(help="Attribution iterations after the trend (plus one priming); 0 skips attribution. [default: 3]")] = None,
     top: Annotated[int | None, typer.Option(help="Allocation sites, types and retained objects to show. [default: 10]")] = None,
-    threshold: Annotated[str | None, typer.Option(help="C heap growth per iteration that counts as a leak, e.g. 64KiB. [default: 64KiB]")] = None,
+    threshold: Annotated[str | None, typer.Option(help="C heap growth per iteration that counts as a leak, e.g. 4KiB. [default: 8KiB]")] = None,
     rss_threshold: Annotated[str | None, typer.Option(help="RSS/USS growth per iteration that counts as a leak. [default: 512KiB]")] = None,
     objects_threshold: Annotated[float | None, typer.Option(help="gc-tracked objects per iteration that count as a leak. [default: 1]")] = None,
     blocks_threshold: Annotated[float | None, typer.Option(help="Python heap blocks per iteration that count as a leak. [default: 64]")] = None,
@@ -67,7 +67,7 @@ def run(
 ) -> None:
     """Run scenarios, leaky and fixed, each in its own process, and print the before/after diff report."""
     if all_ == (scenario is not None):
-        raise UsageError("name one scenario (see 'memleak list') or pass --all, not both")
+        raise UsageError("name one scenario (see 'memleak list') or pass --all" + (", not both" if all_ else ""))
     settings = resolve_run_settings(
         load_config(),
         iterations=iterations, warmup=warmup, window=window, frames=frames, top=top, size=size,
@@ -81,6 +81,8 @@ def run(
     broken: dict[str, str] = {}  # --all: a module that fails to import is reported, not fatal
     planned = plan(list(builtin_scenarios(broken)) if all_ else [scenario or ""], variant, settings.size)
     out_path = json_path or default_json_path("all" if all_ else planned[0].scenario.name)
+    if html_path is not None and html_path.resolve() == out_path.resolve():
+        raise UsageError(f"--html and --json both name {out_path}: give the HTML page another name")
     check_writable(out_path)  # before any work: a run must not end in a report it cannot write
     if html_path is not None:
         check_writable(html_path)

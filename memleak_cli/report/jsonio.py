@@ -56,6 +56,7 @@ def write_atomic(path: Path, data: bytes) -> None:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         try:
             with os.fdopen(fd, "wb") as handle:
+                os.fchmod(handle.fileno(), 0o644)  # mkstemp makes 0600: reports are meant to be shared
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())

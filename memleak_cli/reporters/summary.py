@@ -48,6 +48,8 @@ def summary_line(scenario: ScenarioResult) -> str:
         elif result.verdict == "RETAINS" and result.attribution:
             holder = f", held by {result.attribution.retained[0].path}" if result.attribution.retained else ""
             parts.append(f"{result.variant} retains {format_bytes(result.attribution.retained_bytes)}{holder}")
+        elif result.verdict == "CLEAN" and result.reason.startswith("no sustained growth"):
+            parts.append(f"{result.variant} shows no sustained growth")
         elif result.verdict == "CLEAN":
             parts.append(f"{result.variant} is flat")
         elif result.stopped_by == "timeout":

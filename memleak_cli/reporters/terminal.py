@@ -21,6 +21,7 @@ from memleak_cli.report.model import (
 from memleak_cli.reporters.summary import METRIC_LABEL, amount, short_path, summary_line
 from memleak_cli.units import format_bytes
 
+NON_TERMINAL_WIDTH = 140
 VERDICT_STYLE = {"LEAK": "bold red", "RETAINS": "bold yellow", "CLEAN": "bold green", "ERROR": "bold magenta"}
 
 
@@ -145,7 +146,9 @@ class TerminalReporter:
 
     def render(self, report: RunReport, file: IO[str]) -> None:
         """Write the report to *file*."""
-        console = Console(file=file, width=self.width, force_terminal=self.color, no_color=self.color is False, highlight=False)
+        # not a terminal (CI logs, pipes): rich would assume 80 columns and crop paths and chains
+        width = self.width or (None if getattr(file, "isatty", lambda: False)() else NON_TERMINAL_WIDTH)
+        console = Console(file=file, width=width, force_terminal=self.color, no_color=self.color is False, highlight=False)
         for scenario in report.scenarios:
             self.render_scenario(console, scenario, report)
         if len(report.scenarios) > 1:
@@ -207,8 +210,8 @@ class TerminalReporter:
         table = Table(title=title, title_justify="left")
         table.add_column("size", justify="right")
         table.add_column("blocks", justify="right")
-        table.add_column("native frame")
-        table.add_column("first frame in your code")
+        table.add_column("native frame", overflow="fold")
+        table.add_column("first frame in your code", overflow="fold")
         for site in a.native_sites:
             native = short_symbol(site.native_frame or site.allocator_frame or "-")
             table.add_row(format_bytes(site.size_bytes), str(site.count), Text(native), Text(short_path(site.python_frame) if site.python_frame else "-"))
@@ -231,8 +234,8 @@ class TerminalReporter:
             sites = Table(title=f"{result.variant}: allocation sites that grew over the window ({a.window_iterations} iterations)", title_justify="left")
             sites.add_column("size growth", justify="right")
             sites.add_column("blocks", justify="right")
-            sites.add_column("allocated at")
-            sites.add_column("first frame in your code")
+            sites.add_column("allocated at", overflow="fold")
+            sites.add_column("first frame in your code", overflow="fold")
             for site in a.sites:
                 sites.add_row(format_bytes(site.size_diff_bytes, signed=True), f"{site.count_diff:+d}", Text(short_path(site.site)), Text(short_path(site.first_own_frame) if site.first_own_frame else "-"))
             console.print(sites)
@@ -265,11 +268,11 @@ class TerminalReporter:
             for row in result.type_growth:
                 types.add_row(Text(row.type_name), str(row.before), str(row.after), f"{row.per_iteration:+.2f}")
             console.print(types)
-        if a and a.retained:
+        if a and a.retained and self.verbose:
             held = Table(title=f"{result.variant}: retained objects and who holds them (reference chains)", title_justify="left")
             held.add_column("size", justify="right")
             held.add_column("type")
-            held.add_column("reference chain")
+            held.add_column("reference chain", overflow="fold")
             for obj in a.retained:
                 held.add_row(format_bytes(obj.size_bytes), Text(obj.type_name), Text(obj.path))
             console.print(held)
