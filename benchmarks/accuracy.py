@@ -29,7 +29,15 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from benchmarks._common import GOAL_ITERATIONS, GOAL_NATIVE_BYTES, GOAL_PYTHON_BYTES, machine, machine_line, out_path, size_text
+from benchmarks._common import (
+    GOAL_ITERATIONS,
+    GOAL_NATIVE_BYTES,
+    GOAL_PYTHON_BYTES,
+    machine,
+    machine_line,
+    out_path,
+    size_text,
+)
 from benchmarks.corpus import Case, all_cases
 from memleak_cli.analysis.verdict import LEAD_ORDER
 from memleak_cli.report.jsonio import write_json_atomic
@@ -177,17 +185,17 @@ def render(console: Console, cases: Sequence[Case], by_count: dict[int, dict[str
         )
     console.print(overall)
 
-    metrics = Table(title="Per metric (a metric 'catches' a case when its own trend is leaking)", title_justify="left")
+    metric_table = Table(title="Per metric (a metric 'catches' a case when its own trend is leaking)", title_justify="left")
     for column in ("metric", *(f"{n} it. TPR / FPR / smallest py, native" for n in counts)):
-        metrics.add_column(column)
+        metric_table.add_column(column)
     names = [m for m in LEAD_ORDER if any(m in summaries[n]["per_metric"] for n in counts)]
     for m in names:
         cells = []
         for n in counts:
             pm = summaries[n]["per_metric"].get(m)
             cells.append("—" if pm is None else f"{_percent(pm['tpr'])} / {_percent(pm['fpr'])} / {size_text(pm['python_smallest'])}, {size_text(pm['native_smallest'])}")
-        metrics.add_row(m, *cells)
-    console.print(metrics)
+        metric_table.add_row(m, *cells)
+    console.print(metric_table)
 
     goal_table = Table(title="Goals", title_justify="left")
     for column in ("goal", "measured", "met"):

@@ -33,7 +33,14 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from benchmarks._common import GOAL_ATTRIBUTION_OVERHEAD, GOAL_DEFAULT_OVERHEAD, machine, machine_line, median, out_path
+from benchmarks._common import (
+    GOAL_ATTRIBUTION_OVERHEAD,
+    GOAL_DEFAULT_OVERHEAD,
+    machine,
+    machine_line,
+    median,
+    out_path,
+)
 from memleak_cli.discovery import builtin_scenarios
 from memleak_cli.report.jsonio import write_json_atomic
 from memleak_cli.runner import run_variant
@@ -135,7 +142,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 run["ratio_same_work"] = run["wall_seconds"] / bare["wall_all_seconds"]
                 console.print(f"[dim]{name} repeat {r + 1}: {label} {run['wall_seconds']:.1f} s ({run['ratio']:.2f}×) {run['verdict']}[/dim]")
             repeats.append({"bare": bare, "runs": runs})
-        summary = {}
+        summary: dict[str, dict[str, Any]] = {}
         for label, _ in pairs:
             rows = [rep["runs"][label] for rep in repeats]
             summary[label] = {
@@ -143,7 +150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 for key in ("wall_seconds", "ratio", "ratio_same_work", "window_slowdown", "measured_iteration_seconds", "attribution_seconds")
             }
             summary[label]["verdicts"] = sorted({row["verdict"] for row in rows})
-        bare_summary = {key: median([rep["bare"][key] for rep in repeats]) for key in ("wall_seconds", "wall_all_seconds", "loop_seconds", "factory_seconds")}
+        bare_summary: dict[str, Any] = {key: median([rep["bare"][key] for rep in repeats]) for key in ("wall_seconds", "wall_all_seconds", "loop_seconds", "factory_seconds")}
         # the same iterations memleak's median is taken over: after the warm-up
         warm = pairs[0][1].warmup
         bare_summary["iteration_seconds"] = median([statistics.median(rep["bare"]["iteration_seconds"][warm:]) for rep in repeats])

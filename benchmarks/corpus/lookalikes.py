@@ -20,7 +20,7 @@ from benchmarks.corpus._payload import payload
 
 
 # --- bounded caches that fill, then plateau ----------------------------------------------------
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def customer_features(customer: int) -> bytes:
     """Features of one of a fixed set of customers: the key space is bounded, so is the cache."""
     return payload(4 * KiB)

@@ -110,7 +110,7 @@ class FeatureStore:
     def __init__(self, n: int) -> None:
         self.n = n
 
-    @functools.lru_cache(maxsize=None)  # noqa: B019 - the leak under test
+    @functools.cache  # noqa: B019 - the leak under test
     def features(self, key: int) -> bytes:
         return payload(self.n)
 
