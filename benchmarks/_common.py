@@ -77,3 +77,29 @@ def size_text(n: float | None) -> str:
 def out_path(name: str, given: str | None) -> Path:
     """*given*, or ``reports/benchmarks/<name>.json``."""
     return Path(given) if given else REPORT_DIR / f"{name}.json"
+
+
+def markdown_table(table: Any) -> str:
+    """A rich ``Table`` as a GitHub markdown table (title as a bold line above it; markup removed)."""
+    from rich.text import Text
+
+    def plain(cell: Any) -> str:
+        text = cell.plain if isinstance(cell, Text) else Text.from_markup(str(cell)).plain
+        return text.replace("|", "\\|").replace("\n", " ")
+
+    columns = table.columns
+    lines = [f"**{plain(table.title)}**", ""] if table.title else []
+    lines.append("| " + " | ".join(plain(c.header) for c in columns) + " |")
+    lines.append("|" + "---|" * len(columns))
+    for row in zip(*(list(c.cells) for c in columns), strict=True):
+        lines.append("| " + " | ".join(plain(cell) for cell in row) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def write_markdown(path: Path, tables: Sequence[Any], notes: Sequence[str] = ()) -> Path:
+    """Write *tables* (rich Tables) and *notes* as markdown next to the JSON (*path* with ``.md``)."""
+    from memleak_cli.report.jsonio import write_text_atomic
+
+    target = path.with_suffix(".md")
+    write_text_atomic(target, "\n".join([*(markdown_table(t) for t in tables), *notes]) + "\n")
+    return target

@@ -37,6 +37,7 @@ from benchmarks._common import (
     machine_line,
     out_path,
     size_text,
+    write_markdown,
 )
 from benchmarks.corpus import Case, all_cases
 from memleak_cli.analysis.verdict import LEAD_ORDER
@@ -149,14 +150,15 @@ def _percent(x: float | None) -> str:
 
 
 def render(console: Console, cases: Sequence[Case], by_count: dict[int, dict[str, dict[str, Any]]],
-           summaries: dict[int, dict[str, Any]], goal_rows: list[dict[str, Any]], info: dict[str, Any]) -> None:
-    """Print the per-case table, the summary per iteration count, per metric, and the goals."""
+           summaries: dict[int, dict[str, Any]], goal_rows: list[dict[str, Any]], info: dict[str, Any]) -> list[Table]:
+    """Print the per-case table, the summary per iteration count, per metric, and the goals; return the tables."""
     counts = sorted(by_count)
     table = Table(title=f"memleak accuracy on the corpus — {machine_line(info)}", title_justify="left")
     for column in ("case", "kind", "leak/iter", "truth"):
         table.add_column(column)
     for n in counts:
         table.add_column(f"{n} it.")
+    table.add_column(f"traced/iter ({counts[-1]} it.)")
     for c in cases:
         cells = []
         for n in counts:
@@ -164,21 +166,23 @@ def render(console: Console, cases: Sequence[Case], by_count: dict[int, dict[str
             mark = "" if run["verdict"] == c.truth else " ✗"
             metrics = ",".join(SHORT.get(m, m) for m in run["leaking_metrics"])
             cells.append(f"{run['verdict']}{mark}" + (f" ({metrics})" if metrics else ""))
-        table.add_row(c.name, c.kind, size_text(c.leak_bytes) if c.leak_bytes else "—", c.truth, *cells)
+        traced = by_count[counts[-1]][c.name]["traced_growth_per_iteration"]
+        table.add_row(c.name, c.kind, size_text(c.leak_bytes) if c.leak_bytes else "—", c.truth, *cells, size_text(traced))
     console.print(table)
     console.print("[dim]✗ = verdict differs from the truth; (…) = metrics whose own trend leaked "
-                  "(obj gc objects, blk Python heap blocks, heap C heap, uss/rss process memory)[/dim]")
+                  "(obj gc objects, blk Python heap blocks, heap C heap, uss/rss process memory); traced/iter = tracemalloc "
+                  "growth per iteration in the attribution window (shown for scale; not part of the verdict)[/dim]")
 
     overall = Table(title="Overall, per iteration count", title_justify="left")
-    for column in ("iterations", "TPR (leaks → LEAK)", "FPR (others → LEAK)", "exact py/native/retains/lookalike",
+    for column in ("iterations", "TPR (leaks → LEAK)", "FPR (others → LEAK)", "retention → RETAINS", "look-alikes → CLEAN",
                    "smallest Python leak caught", "all Python caught from", "smallest native caught", "all native caught from", "errors"):
         overall.add_column(column)
     for n in counts:
         s = summaries[n]
-        exact = " ".join(f"{a}/{b}" for a, b in s["exact"].values())
         overall.add_row(
             str(n), f"{_percent(s['tpr'])} ({s['true_positives']}/{s['leaks']})",
-            f"{_percent(s['fpr'])} ({len(s['false_positives'])}/{s['non_leaks']})", exact,
+            f"{_percent(s['fpr'])} ({len(s['false_positives'])}/{s['non_leaks']})",
+            "{}/{}".format(*s["exact"]["retains"]), "{}/{}".format(*s["exact"]["lookalike"]),
             size_text(s["python_sizes"]["smallest_caught"]), size_text(s["python_sizes"]["all_caught_from"]),
             size_text(s["native_sizes"]["smallest_caught"]), size_text(s["native_sizes"]["all_caught_from"]),
             str(len(s["errors"])),
@@ -207,6 +211,7 @@ def render(console: Console, cases: Sequence[Case], by_count: dict[int, dict[str
         wrong = summaries[n]["wrong"]
         if wrong:
             console.print(f"[bold]{n} iterations[/bold], verdict differs from the truth: " + ", ".join(f"{k} → {v}" for k, v in wrong.items()))
+    return [table, overall, metric_table, goal_table]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -233,7 +238,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                           f"(truth {c.truth}) {run['seconds']:.1f} s {','.join(run['leaking_metrics'])}[/dim]")
     summaries = {n: summarise(cases, runs) for n, runs in by_count.items()}
     goal_rows = goals(cases, by_count)
-    render(console, cases, by_count, summaries, goal_rows, info)
+    tables = render(console, cases, by_count, summaries, goal_rows, info)
     path = out_path("accuracy", args.out)
     write_json_atomic(path, {
         "benchmark": "accuracy",
@@ -245,7 +250,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "summary": {str(n): s for n, s in summaries.items()},
         "goals": goal_rows,
     })
-    console.print(f"written {path}")
+    markdown = write_markdown(path, tables)
+    console.print(f"written {path} and {markdown}")
     return 0
 
 

@@ -40,8 +40,10 @@ from benchmarks._common import (
     machine_line,
     median,
     out_path,
+    write_markdown,
 )
 from memleak_cli.discovery import builtin_scenarios
+from memleak_cli.errors import UsageError
 from memleak_cli.report.jsonio import write_json_atomic
 from memleak_cli.runner import run_variant
 from memleak_cli.settings import RunSettings
@@ -51,12 +53,14 @@ def settings_to_compare(iterations: int, size: str, memray_probe: str) -> tuple[
     """``(label, settings)`` pairs, and a note on the memray probe (present or why skipped)."""
     base = RunSettings(iterations=iterations, size=size).validate()
     pairs = [("default", base), ("frames=1", dataclasses.replace(base, frames=1)), ("frames=10", dataclasses.replace(base, frames=10))]
-    if "probe" in {f.name for f in dataclasses.fields(RunSettings)}:
-        pairs.append((f"probe={memray_probe}", dataclasses.replace(base, probe=memray_probe)))  # type: ignore[call-arg]
-        note = f"memray probe measured (RunSettings.probe={memray_probe!r})"
-    else:
-        note = "memray probe skipped: RunSettings has no 'probe' setting on this branch"
-    return pairs, note
+    if "probe" not in {f.name for f in dataclasses.fields(RunSettings)}:
+        return pairs, "memray probe skipped: RunSettings has no 'probe' setting on this branch"
+    try:
+        probed = dataclasses.replace(base, probe=memray_probe).validate()  # type: ignore[call-arg]
+    except (TypeError, ValueError, UsageError) as exc:
+        return pairs, f"memray probe skipped: RunSettings(probe={memray_probe!r}) is refused: {exc}"
+    pairs.append((f"probe={memray_probe}", probed))
+    return pairs, f"memray probe measured (RunSettings.probe={memray_probe!r})"
 
 
 def bare_loop(spec: str, variant: str, size: str, iterations: int, extra: int) -> dict[str, Any]:
@@ -159,6 +163,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     first = names[0]
     cost = sample_cost(first, results[first]["variant"], args.size, args.sample_repeats)
 
+    tables: list[Table] = []
     for name, data in results.items():
         bare = data["bare"]
         table = Table(title=f"Overhead: {name}/{data['variant']}, --size {args.size}, -n {args.iterations}, median of {args.repeats} — {machine_line(info)}",
@@ -176,9 +181,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                           f"{s['measured_iteration_seconds'] * 1000:.0f} ms", "—" if slowdown is None else f"{slowdown:.2f}×", window_goal,
                           ",".join(s["verdicts"]))
         console.print(table)
-    console.print(f"[dim]{probe_note}. run / bare: whole memleak run (iterations + {extra} attribution iterations, samples, "
-                  f"type counts, retained-object search) over the bare loop of the same {args.iterations} iterations; same work: "
-                  f"the bare loop also runs the {extra} extra iterations.[/dim]")
+        tables.append(table)
+    note = (f"{probe_note}. run / bare: whole memleak run (iterations + {extra} attribution iterations, samples, "
+            f"type counts, retained-object search) over the bare loop of the same {args.iterations} iterations; same work: "
+            f"the bare loop also runs the {extra} extra iterations. Window slowdown: mean traced iteration in the attribution "
+            f"window over the median untraced measured iteration of the same run.")
+    console.print(f"[dim]{note}[/dim]")
     if "median_seconds" in cost:
         table = Table(title=f"Per-sample cost on {first}'s warm heap ({cost['gc_objects']:,} gc objects), median of {cost['repeats']}", title_justify="left")
         table.add_column("part")
@@ -186,6 +194,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for part, seconds in cost["median_seconds"].items():
             table.add_row(part, f"{seconds * 1000:.3f} ms" if seconds >= 1e-4 else f"{seconds * 1e6:.2f} µs")
         console.print(table)
+        tables.append(table)
     else:
         console.print(f"[red]take_sample timing failed:[/red] {cost.get('error')}")
     path = out_path("overhead", args.out)
@@ -196,7 +205,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "scenarios": results, "sample_cost": cost,
         "goals": {"default_ratio_max": GOAL_DEFAULT_OVERHEAD, "window_slowdown_max": GOAL_ATTRIBUTION_OVERHEAD},
     })
-    console.print(f"written {path}")
+    markdown = write_markdown(path, tables, [note])
+    console.print(f"written {path} and {markdown}")
     return 0
 
 

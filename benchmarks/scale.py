@@ -31,7 +31,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from benchmarks._common import machine, machine_line, out_path, size_text
+from benchmarks._common import machine, machine_line, out_path, size_text, write_markdown
 from memleak_cli.report.jsonio import write_json_atomic
 from memleak_cli.settings import DEFAULT_FRAMES
 
@@ -112,14 +112,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         table.add_row(probe, *cells, "—" if k is None else f"k = {k:.2f}")
     console.print(table)
     built = {r["objects"]: r for r in rows if "gc_objects" in r}
-    console.print("[dim]objects = one-element lists and __slots__ instances built by the child; gc-tracked objects in the heap: "
-                  + ", ".join(f"{_count(n)} → {built[n]['gc_objects']:,}" for n in sizes if n in built)
-                  + ". peak = kernel high-water RSS during the probe minus RSS before it.[/dim]")
+    note = ("objects = one-element lists and __slots__ instances built by the child; gc-tracked objects in the heap: "
+            + ", ".join(f"{_count(n)} → {built[n]['gc_objects']:,}" for n in sizes if n in built)
+            + ". peak = kernel high-water RSS during the probe minus RSS before it.")
+    console.print(f"[dim]{note}[/dim]")
     path = out_path("scale", args.out)
     write_json_atomic(path, {"benchmark": "scale", "machine": info, "settings": {"objects": sizes, "frames": args.frames, "probes": args.probes,
                                                                                "whole_heap_max": args.whole_heap_max},
                              "rows": rows, "exponents": exponents})
-    console.print(f"written {path}")
+    markdown = write_markdown(path, [table], [note])
+    console.print(f"written {path} and {markdown}")
     return 0
 
 
