@@ -229,27 +229,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"no corpus case matches {args.cases}")
     by_count: dict[int, dict[str, dict[str, Any]]] = {}
     started = time.perf_counter()
-    for n in sorted(set(args.iterations)):
+    path = out_path("accuracy", args.out)
+    counts = sorted(set(args.iterations))
+    for n in counts:
         by_count[n] = {}
         for index, c in enumerate(cases, 1):
             run = run_case(c, n, args.frames, args.window)
             by_count[n][c.name] = run
             console.print(f"[dim]{n:>3} it. {index:>2}/{len(cases)} {c.name:<22} {run['verdict']:<8} "
                           f"(truth {c.truth}) {run['seconds']:.1f} s {','.join(run['leaking_metrics'])}[/dim]")
-    summaries = {n: summarise(cases, runs) for n, runs in by_count.items()}
-    goal_rows = goals(cases, by_count)
+        # after each count, so that an interrupted benchmark keeps the counts it finished
+        summaries = {k: summarise(cases, runs) for k, runs in by_count.items()}
+        goal_rows = goals(cases, by_count)
+        write_json_atomic(path, {
+            "benchmark": "accuracy",
+            "machine": info,
+            "complete": n == counts[-1],
+            "settings": {"iterations": sorted(by_count), "window": args.window, "frames": args.frames, "size": "small", "warmup": RunSettings().warmup},
+            "wall_seconds": time.perf_counter() - started,
+            "cases": [{"name": c.name, "spec": c.spec, "kind": c.kind, "truth": c.truth, "leak_bytes": c.leak_bytes, "shape": c.shape,
+                       "runs": {str(k): by_count[k][c.name] for k in sorted(by_count)}} for c in cases],
+            "summary": {str(k): v for k, v in summaries.items()},
+            "goals": goal_rows,
+        })
     tables = render(console, cases, by_count, summaries, goal_rows, info)
-    path = out_path("accuracy", args.out)
-    write_json_atomic(path, {
-        "benchmark": "accuracy",
-        "machine": info,
-        "settings": {"iterations": sorted(by_count), "window": args.window, "frames": args.frames, "size": "small", "warmup": RunSettings().warmup},
-        "wall_seconds": time.perf_counter() - started,
-        "cases": [{"name": c.name, "spec": c.spec, "kind": c.kind, "truth": c.truth, "leak_bytes": c.leak_bytes, "shape": c.shape,
-                   "runs": {str(n): by_count[n][c.name] for n in sorted(by_count)}} for c in cases],
-        "summary": {str(n): s for n, s in summaries.items()},
-        "goals": goal_rows,
-    })
     markdown = write_markdown(path, tables)
     console.print(f"written {path} and {markdown}")
     return 0
