@@ -30,7 +30,7 @@ from memleak_cli.report.model import (
     TypeGrowth,
     VariantResult,
 )
-from memleak_cli.reporters.charts import fit_segment, scenario_charts
+from memleak_cli.reporters.charts import build_chart, fit_segment, scenario_charts
 from memleak_cli.reporters.html import DATA_ELEMENT_ID, HtmlReporter
 from memleak_cli.reporters.summary import summary_line
 
@@ -374,7 +374,9 @@ def test_report_draws_in_headless_chromium(tmp_path: Path, real_report: RunRepor
     assert proc.returncode == 0, proc.stdout + proc.stderr
     found = json.loads(proc.stdout)
     assert found["problems"] == [] and found["console_problems"] == []
-    assert found["ready"] == 6 and found["charts"] == 12 and found["curves"] == 36  # 6 metrics × 3 variants, 2 scales
+    # 6 metrics × 3 variants × 2 scales, but the tracemalloc chart has only the window's sample,
+    # drawn as a point, not a curve: 5 metrics × 3 × 2 curves
+    assert found["ready"] == 6 and found["charts"] == 12 and found["curves"] == 30
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
@@ -407,3 +409,12 @@ def test_native_evidence_and_notes_are_shown_and_escaped(tmp_path):
     assert "<script>x</script>" not in page
     assert "native growth &lt;b&gt;58.9 KiB&lt;/b&gt;/iteration" in page
     assert "numpy.ndarray" in page and "Native allocations kept over the memray window" in page
+
+
+def test_the_window_sample_is_a_point_not_joined_to_the_curve(real_report: RunReport) -> None:
+    variant = real_report.scenarios[0].variants[0]
+    chart = build_chart("rss_bytes", "RSS", "bytes", [variant])
+    window_points = [p for p, s in zip(chart.lines[0].points, [s for s in variant.samples if s.rss_bytes is not None], strict=True) if s.phase == "window"]
+    assert window_points, "the report has a window sample"
+    for point in window_points:
+        assert f"{point.x},{point.y}" not in chart.lines[0].path

@@ -23,13 +23,17 @@ Callbacks = tuple[Callable[[VariantKey, int], None], Callable[[VariantKey, objec
 @contextmanager
 def variant_progress(console: Console) -> Iterator[Callbacks]:
     """Yield ``(on_variant, on_sample)`` callbacks for :func:`memleak_cli.engine.run_plan`: one bar
-    per running variant (several at once with ``--jobs``), advanced by each sample."""
+    per running variant (several at once with ``--jobs``), advanced by each sample. Off a
+    terminal (CI logs) each variant prints one line when it starts instead, so a long gate is
+    not silent for minutes."""
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console, transient=True, disable=not console.is_terminal) as progress:
         tasks: dict[VariantKey, TaskID] = {}
 
         def on_variant(key: VariantKey, total: int) -> None:
             tasks[key] = progress.add_task(" / ".join(key), total=total)
+            if not console.is_terminal:
+                console.print(f"running {' / '.join(key)} ({total} iterations)", highlight=False)
 
         def on_sample(key: VariantKey, sample: object) -> None:
             if getattr(sample, "phase", "") != "baseline":

@@ -241,7 +241,13 @@ def build_chart(
             segment = (px(fit[0]), py(fit[1])[0], px(fit[2]), py(fit[3])[0])
             slope = format_bytes(trend.slope, signed=True) if unit == "bytes" else f"{trend.slope:+,.1f} {unit}"
             fit_title = f"{variant.variant}: Theil–Sen slope {slope} per iteration over iterations {fit[0]}–{fit[2]}"
-        path = " ".join(f"{'M' if i == 0 else 'L'}{p.x},{p.y}" for i, p in enumerate(drawn))
+        # the curve joins baseline, warm-up and measured points; the window's sample is drawn as a
+        # point only: tracing and the heap mark change the process, and a line into it would read
+        # as a late jump of the workload
+        phases = [s.phase for s in points]
+        path = " ".join(
+            f"{'M' if i == 0 or phases[i] == 'window' else 'L'}{p.x},{p.y}" for i, p in enumerate(drawn) if phases[i] != "window"
+        )
         chart.lines.append(Line(variant=variant.variant, colour=variant_colour(variant.variant, index), points=drawn, path=path, fit=segment, fit_title=fit_title))
     chart.yticks = axis_ticks(y_low, y_high, unit, py)
     step = max(1, math.ceil((x_high - x_low) / 12))
