@@ -44,7 +44,12 @@ def summary_line(scenario: ScenarioResult) -> str:
         if result.verdict == "LEAK" and result.capped_bytes is not None:
             parts.append(f"{result.variant} was stopped when its process tree reached {format_bytes(result.capped_bytes)} (--max-rss)")
         elif result.verdict == "LEAK" and lead is not None:
-            parts.append(f"{result.variant} grows {amount(lead.slope, lead.unit)} {'' if lead.unit == 'bytes' else lead.unit + ' '}per iteration ({METRIC_LABEL.get(lead.metric, lead.metric)})")
+            text = f"{result.variant} grows {amount(lead.slope, lead.unit)} {'' if lead.unit == 'bytes' else lead.unit + ' '}per iteration ({METRIC_LABEL.get(lead.metric, lead.metric)})"
+            # a count says that it leaks; bytes say how much: add the first leaking memory metric
+            in_bytes = next((t for t in result.trends if t.leaking and not t.informational and t.unit == "bytes"), None)
+            if lead.unit != "bytes" and in_bytes is not None:
+                text += f" and {amount(in_bytes.slope, 'bytes')} per iteration ({METRIC_LABEL.get(in_bytes.metric, in_bytes.metric)})"
+            parts.append(text)
         elif result.verdict == "RETAINS" and result.attribution:
             holder = f", held by {result.attribution.retained[0].path}" if result.attribution.retained else ""
             parts.append(f"{result.variant} retains {format_bytes(result.attribution.retained_bytes)}{holder}")
