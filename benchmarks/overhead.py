@@ -53,14 +53,12 @@ def settings_to_compare(iterations: int, size: str, memray_probe: str) -> tuple[
     """``(label, settings)`` pairs, and a note on the memray probe (present or why skipped)."""
     base = RunSettings(iterations=iterations, size=size).validate()
     pairs = [("default", base), ("frames=1", dataclasses.replace(base, frames=1)), ("frames=10", dataclasses.replace(base, frames=10))]
-    if "probe" not in {f.name for f in dataclasses.fields(RunSettings)}:
-        return pairs, "memray probe skipped: RunSettings has no 'probe' setting on this branch"
     try:
-        probed = dataclasses.replace(base, probe=memray_probe).validate()  # type: ignore[call-arg]
+        probed = dataclasses.replace(base, probes=(memray_probe,)).validate()
     except (TypeError, ValueError, UsageError) as exc:
-        return pairs, f"memray probe skipped: RunSettings(probe={memray_probe!r}) is refused: {exc}"
+        return pairs, f"memray probe skipped: RunSettings(probes=({memray_probe!r},)) is refused: {exc}"
     pairs.append((f"probe={memray_probe}", probed))
-    return pairs, f"memray probe measured (RunSettings.probe={memray_probe!r})"
+    return pairs, f"memray probe measured (RunSettings.probes=({memray_probe!r},))"
 
 
 def bare_loop(spec: str, variant: str, size: str, iterations: int, extra: int) -> dict[str, Any]:
@@ -119,7 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--size", default="medium", help="size profile (default medium, memleak run's default)")
     parser.add_argument("--repeats", type=int, default=3, help="repeats; the median ratio is reported (default 3)")
     parser.add_argument("--sample-repeats", type=int, default=30, help="timed take_sample calls (default 30)")
-    parser.add_argument("--memray-probe", default="memray", help="value of RunSettings.probe for the memray probe")
+    parser.add_argument("--memray-probe", default="memray", help="probe name for RunSettings.probes (memray)")
     parser.add_argument("--out", default=None, help="JSON output (default reports/benchmarks/overhead.json)")
     args = parser.parse_args(argv)
     console = Console(width=160)
