@@ -16,7 +16,7 @@ import time
 
 def main(argv: list[str]) -> int:
     spec, variant, size, iterations, extra = argv[0], argv[1], argv[2], int(argv[3]), int(argv[4])
-    from memleak_cli.discovery import load_scenario
+    from memleak_cli.scenarios.discovery import load_scenario
 
     started = time.perf_counter()
     scenario = load_scenario(spec)

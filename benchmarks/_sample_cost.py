@@ -29,8 +29,8 @@ def main(argv: list[str]) -> int:
     spec, variant, size, repeats = argv[0], argv[1], argv[2], int(argv[3])
     import psutil
 
-    from memleak_cli.discovery import load_scenario
     from memleak_cli.probes.cheap import take_sample
+    from memleak_cli.scenarios.discovery import load_scenario
 
     scenario = load_scenario(spec)
     iterate = scenario.variant(variant).factory(scenario.sizes[size])

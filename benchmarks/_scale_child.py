@@ -75,19 +75,15 @@ def run_probe(probe: str, frames: int) -> dict[str, Any]:
         iteration()
         return {"gc_objects_seen": take_sample(0, "measure", 0.0).gc_objects}
     if probe in ("tracemalloc", "tracemalloc-whole-heap"):
-        from memleak_cli.probes.allocations import diff_sites, prepare, take_snapshot
+        from memleak_cli.measure.window import AttributionWindow
 
-        prepare()
-        if not tracemalloc.is_tracing():
-            tracemalloc.start(frames)
-        iteration()
-        first = take_snapshot()
-        iteration()
-        last = take_snapshot()
-        growth, sites = diff_sites(first, last, 10)
-        traces = len(last.traces)
-        tracemalloc.stop()
-        return {"traced_growth_bytes": growth, "sites": len(sites), "traces_in_snapshot": traces}
+        with AttributionWindow(frames=frames, top=10, retained=False) as window:
+            iteration()  # the priming iteration
+            window.mark()
+            iteration()
+            found = window.finish(1)
+            traces = len(tracemalloc.take_snapshot().traces)
+        return {"traced_growth_bytes": found.traced_growth_bytes, "sites": len(found.sites), "traces_in_snapshot": traces}
     if probe == "typestats":
         from memleak_cli.probes.typecounts import type_counts, type_growth
 
@@ -97,12 +93,13 @@ def run_probe(probe: str, frames: int) -> dict[str, Any]:
         rows = type_growth(before, after, 1, 10)
         return {"types": len(after), "top_growth": rows[0].type_name if rows else None}
     if probe == "retained":
-        from memleak_cli.probes.retained import find_retained, mark_heap
+        from memleak_cli.measure.window import AttributionWindow
 
-        mark = mark_heap()
-        iteration()
-        found, size, roots = find_retained(mark, top=10)
-        return {"retained_bytes": size, "roots": roots, "paths": [r.path for r in found[:3]]}
+        with AttributionWindow(frames=0, top=10, sites=False) as window:
+            window.mark()
+            iteration()
+            found = window.finish(1)
+        return {"retained_bytes": found.retained_bytes, "roots": found.retained_roots, "paths": [r.path for r in found.retained[:3]]}
     raise SystemExit(f"unknown probe {probe!r}")
 
 

@@ -1,6 +1,6 @@
 """Accuracy of memleak's verdict on the labelled corpus (``benchmarks/corpus``).
 
-Runs every case through the real engine (``memleak_cli.runner.run_variant``: one fresh measuring
+Runs every case through the real engine (``memleak_cli.measure.parent.run_variant``: one fresh measuring
 process per case, serially) at each iteration count, then reports per count:
 
 * true-positive rate — leaks (``python`` and ``native`` cases) judged LEAK;
@@ -41,8 +41,8 @@ from benchmarks._common import (
 )
 from benchmarks.corpus import Case, all_cases
 from memleak_cli.analysis.verdict import LEAD_ORDER
+from memleak_cli.measure.parent import run_variant
 from memleak_cli.report.jsonio import write_json_atomic
-from memleak_cli.runner import run_variant
 from memleak_cli.settings import RunSettings
 
 LEAK_KINDS = ("python", "native")

@@ -1,6 +1,6 @@
 """What memleak costs: wall time of ``memleak run`` against the bare loop, per built-in scenario.
 
-For each built-in scenario (``memleak_cli.discovery.builtin_scenarios()``) and each repeat, in
+For each built-in scenario (``memleak_cli.scenarios.discovery.builtin_scenarios()``) and each repeat, in
 this order: the bare loop in a fresh process (``benchmarks._bare_loop``: same variant factory,
 same size, same iterations, no probe), then the memleak run at each setting (``run_variant``: a
 fresh measuring process) — default settings, ``frames=1``, ``frames=10``, and the memray probe
@@ -42,10 +42,10 @@ from benchmarks._common import (
     out_path,
     write_markdown,
 )
-from memleak_cli.discovery import builtin_scenarios
 from memleak_cli.errors import UsageError
+from memleak_cli.measure.parent import run_variant
 from memleak_cli.report.jsonio import write_json_atomic
-from memleak_cli.runner import run_variant
+from memleak_cli.scenarios.discovery import builtin_scenarios
 from memleak_cli.settings import RunSettings
 
 

@@ -33,7 +33,7 @@ from rich.table import Table
 
 from benchmarks._common import machine, machine_line, out_path, size_text, write_markdown
 from memleak_cli.report.jsonio import write_json_atomic
-from memleak_cli.settings import DEFAULT_FRAMES
+from memleak_cli.settings import RunSettings
 
 PROBES = ("sample", "tracemalloc", "tracemalloc-whole-heap", "typestats", "retained")
 
@@ -72,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.scale", description=__doc__.split("\n\n")[0])
     parser.add_argument("--objects", type=int, nargs="+", default=[100_000, 1_000_000, 5_000_000], help="live objects per heap")
     parser.add_argument("--probes", nargs="+", default=list(PROBES), choices=PROBES)
-    parser.add_argument("--frames", type=int, default=DEFAULT_FRAMES, help=f"tracemalloc frames (default {DEFAULT_FRAMES}, memleak's)")
+    parser.add_argument("--frames", type=int, default=RunSettings.frames, help=f"tracemalloc frames (default {RunSettings.frames}, memleak's)")
     parser.add_argument("--whole-heap-max", type=int, default=1_000_000,
                         help="largest heap for tracemalloc-whole-heap (default 10^6: its snapshot filter costs minutes per 10^6 traces)")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds per child (default 1800)")

@@ -1,8 +1,9 @@
 """memleak: find and explain memory leaks in Python ML services.
 
 Importing this package imports nothing heavy (no optuna, memray, objgraph…), so importing
-memleak does not disturb what it measures. ``memleak_cli.track`` (and ``Tracker``,
-``TrackResult``, ``TrackVerdict``) are loaded on first use, from :mod:`memleak_cli.track`.
+memleak does not disturb what it measures. The public API: ``track`` (and ``Tracker``,
+``TrackResult``, ``TrackVerdict``, loaded on first use from :mod:`memleak_cli.tracking`),
+``declare`` and ``Scenario`` (from :mod:`memleak_cli.scenarios.contract`).
 """
 
 from __future__ import annotations
@@ -11,14 +12,21 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-_LAZY = {"track", "Tracker", "TrackResult", "TrackVerdict"}
+_LAZY = {
+    "track": "memleak_cli.tracking",
+    "Tracker": "memleak_cli.tracking",
+    "TrackResult": "memleak_cli.tracking",
+    "TrackVerdict": "memleak_cli.tracking",
+    "declare": "memleak_cli.scenarios.contract",
+    "Scenario": "memleak_cli.scenarios.contract",
+}
 
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
         import importlib
 
-        module = importlib.import_module("memleak_cli.track")
+        module = importlib.import_module(_LAZY[name])
         return getattr(module, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 

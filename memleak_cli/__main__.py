@@ -1,3 +1,3 @@
-from memleak_cli.commands.app import main
+from memleak_cli.cli.app import main
 
 main()

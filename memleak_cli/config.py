@@ -2,113 +2,34 @@
 
 The nearest file is the first ``pyproject.toml`` found walking up from the current folder; when
 it has no ``[tool.memleak]`` table there is no configuration (a project boundary: memleak does
-not look further up). Every key is checked on load — an unknown key or a bad value is one
-:class:`~memleak_cli.errors.ReportFileError` line naming the file and the key.
-
-Keys (all optional)::
+not look further up). Every key is a row of :data:`memleak_cli.settings.SETTINGS` and is checked
+on load by that row's check — an unknown key or a bad value is one
+:class:`~memleak_cli.errors.ReportFileError` line naming the file and the key. Thresholds sit in
+their own table::
 
     [tool.memleak]
-    iterations = 20            # whole number, trend iterations (warm-up included)
-    warmup = 2                 # whole number >= 0
-    window = 3                 # whole number >= 0, attribution iterations
-    frames = 5                 # 0..100, tracemalloc depth
-    top = 10                   # whole number >= 1
-    size = "medium"            # small, medium or large
-    tolerance = "50%,16KiB"    # gate: allowed excess over the baseline
-    baseline = "reports/baseline.json"   # gate: relative to this pyproject.toml's folder
-    scenarios = ["optuna", "tests/leaks.py::PAIR"]   # gate and baseline update: what to run
+    iterations = 20
+    size = "small"
+    scenarios = ["optuna", "tests/leaks.py::PAIR"]
+    baseline = "reports/baseline.json"   # relative to this pyproject.toml's folder
 
     [tool.memleak.thresholds]
-    heap = "8KiB"              # --threshold
-    rss = "512KiB"             # --rss-threshold
-    objects = 1                # --objects-threshold
-    blocks = 64                # --blocks-threshold
-    retain = "16KiB"           # --retain-threshold
+    heap = "8KiB"
+
+The README's settings table lists every key (``python -m memleak_cli.settings`` prints it).
 """
 
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from memleak_cli.errors import ReportFileError, UsageError
-from memleak_cli.scenario import SIZES
-from memleak_cli.tolerance import parse_tolerance
-from memleak_cli.units import parse_size
+from memleak_cli.settings import SETTINGS, Setting
 
 FILE_NAME = "pyproject.toml"
-
-
-def _whole(minimum: int, maximum: int | None = None) -> Callable[[Any], int]:
-    def check(value: Any) -> int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise UsageError(f"must be a whole number, got {value!r}")
-        if value < minimum or (maximum is not None and value > maximum):
-            bound = f"from {minimum} to {maximum}" if maximum is not None else f"{minimum} or more"
-            raise UsageError(f"must be {bound}, got {value}")
-        return value
-
-    return check
-
-
-def _size_profile(value: Any) -> str:
-    if value not in SIZES:
-        raise UsageError(f"must be one of {', '.join(SIZES)}, got {value!r}")
-    return str(value)
-
-
-def _bytes(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise UsageError(f"must be a size such as 64KiB or a number of bytes, got {value!r}")
-    if isinstance(value, (int, float)) and value < 0:
-        raise UsageError(f"must be 0 or more, got {value}")
-    return float(parse_size(str(value)))
-
-
-def _count(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-        raise UsageError(f"must be a number, 0 or more, got {value!r}")
-    return float(value)
-
-
-def _tolerance(value: Any) -> str:
-    parse_tolerance(value)  # checked now, kept as text so the flag and the key parse alike
-    return str(value)
-
-
-def _spec_list(value: Any) -> list[str]:
-    if not isinstance(value, list) or not value or not all(isinstance(v, str) and v for v in value):
-        raise UsageError(f"must be a non-empty list of scenario names or specs, got {value!r}")
-    return list(value)
-
-
-def _path(value: Any) -> str:
-    if not isinstance(value, str) or not value:
-        raise UsageError(f"must be a file path, got {value!r}")
-    return value
-
-
-KEYS: dict[str, Callable[[Any], Any]] = {
-    "iterations": _whole(1),
-    "warmup": _whole(0),
-    "window": _whole(0),
-    "frames": _whole(0, 100),
-    "top": _whole(1),
-    "size": _size_profile,
-    "tolerance": _tolerance,
-    "baseline": _path,
-    "scenarios": _spec_list,
-}
-THRESHOLD_KEYS: dict[str, Callable[[Any], Any]] = {
-    "heap": _bytes,
-    "rss": _bytes,
-    "objects": _count,
-    "blocks": _count,
-    "retain": _bytes,
-}
 
 
 @dataclass(frozen=True)
@@ -117,13 +38,12 @@ class Config:
 
     Attributes:
         path: the pyproject.toml read, or ``None`` when there is no configuration.
-        values: key → checked value (sizes in bytes as floats, tolerance as text).
-        thresholds: ``[tool.memleak.thresholds]`` key → checked value.
+        values: setting name → checked value (sizes in bytes as floats, tolerance as text);
+            thresholds are named ``thresholds.<key>``.
     """
 
     path: Path | None = None
     values: dict[str, Any] = field(default_factory=dict)
-    thresholds: dict[str, float] = field(default_factory=dict)
 
 
 def find_pyproject(start: Path | None = None) -> Path | None:
@@ -136,7 +56,7 @@ def find_pyproject(start: Path | None = None) -> Path | None:
     return None
 
 
-def _check_table(table: Any, keys: dict[str, Callable[[Any], Any]], path: Path, name: str) -> dict[str, Any]:
+def _check_table(table: Any, keys: dict[str, Setting], path: Path, name: str) -> dict[str, Any]:
     if not isinstance(table, dict):
         raise ReportFileError(f"{path}: [{name}] must be a table, got {table!r}")
     checked = {}
@@ -146,7 +66,7 @@ def _check_table(table: Any, keys: dict[str, Callable[[Any], Any]], path: Path, 
         if key not in keys:
             raise ReportFileError(f"{path}: unknown key {key!r} in [{name}]: use {', '.join(sorted(keys))}")
         try:
-            checked[key] = keys[key](value)
+            checked[keys[key].name] = keys[key].check(value)
         except UsageError as exc:
             raise ReportFileError(f"{path}: [{name}] {key} {exc}") from None
     return checked
@@ -172,8 +92,10 @@ def load_config(start: Path | None = None) -> Config:
     table = data.get("tool", {}).get("memleak") if isinstance(data.get("tool"), dict) else None
     if table is None:
         return Config()
-    values = _check_table(table, KEYS, path, "tool.memleak")
-    thresholds = _check_table(table.get("thresholds", {}), THRESHOLD_KEYS, path, "tool.memleak.thresholds")
+    top = {s.name: s for s in SETTINGS if not s.name.startswith("thresholds.")}
+    thresholds = {s.name.split(".", 1)[1]: s for s in SETTINGS if s.name.startswith("thresholds.")}
+    values = _check_table(table, top, path, "tool.memleak")
+    values.update(_check_table(table.get("thresholds", {}), thresholds, path, "tool.memleak.thresholds"))
     if "baseline" in values:
         values["baseline"] = str(path.parent / values["baseline"])
-    return Config(path=path, values=values, thresholds=thresholds)
+    return Config(path=path, values=values)

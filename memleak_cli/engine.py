@@ -1,18 +1,26 @@
-"""Runs scenarios and assembles the :class:`RunReport` (no printing here)."""
+"""The one orchestration entry: :func:`run` turns a plan into a :class:`RunReport` (no printing here).
+
+Limits (``--max-rss``, ``--timeout``) and signals (Ctrl-C, SIGTERM) are handled inside it, so no
+command that runs scenarios can miss them; exit codes come from the exceptions raised by
+:func:`raise_for_interruption` and :func:`raise_for_crashes`, caught in ``cli.app``.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import importlib.metadata
 import platform
+import signal
 import socket
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from memleak_cli import __version__
-from memleak_cli.interrupts import StopOnSignal
-from memleak_cli.plan import Planned
+from memleak_cli.analysis.judge import crashed, fix_effective
+from memleak_cli.errors import Interrupted, ScenarioCrashed
+from memleak_cli.measure.interrupts import StopOnSignal
+from memleak_cli.measure.parent import run_variant
 from memleak_cli.report.model import (
     SCHEMA_VERSION,
     RunReport,
@@ -20,14 +28,10 @@ from memleak_cli.report.model import (
     ScenarioResult,
     VariantResult,
 )
-from memleak_cli.runner import run_variant
-from memleak_cli.scenario import Scenario
+from memleak_cli.scenarios.plan import Planned
 from memleak_cli.settings import RunSettings
 
 TRACED_LIBRARIES = ("optuna", "lightgbm", "scikit-learn", "autofeat", "tsfresh", "pandas", "numpy", "psutil", "objgraph", "pympler", "memray")
-
-VariantStarted = Callable[[str, str, int], None]
-SampleTaken = Callable[[Sample], None]
 
 
 def host_info() -> dict[str, object]:
@@ -60,47 +64,9 @@ def new_report(command: Sequence[str], settings: RunSettings) -> RunReport:
     )
 
 
-def fix_effective(variants: Sequence[VariantResult]) -> bool | None:
-    """True when the leaky variant is not CLEAN and the fixed one is; None when either is missing or crashed."""
-    by_name = {v.variant: v for v in variants}
-    leaky, fixed = by_name.get("leaky"), by_name.get("fixed")
-    if leaky is None or fixed is None or "ERROR" in (leaky.verdict, fixed.verdict):
-        return None
-    return leaky.verdict != "CLEAN" and fixed.verdict == "CLEAN"
-
-
 def iterations_per_variant(settings: RunSettings) -> int:
     """Sampled iterations of one variant: the trend, plus the window and its priming one."""
     return settings.iterations + (settings.window + 1 if settings.window else 0)
-
-
-def run_scenario(
-    scenario: Scenario,
-    spec: str,
-    variants: Sequence[str],
-    settings: RunSettings,
-    *,
-    on_variant: VariantStarted | None = None,
-    on_sample: SampleTaken | None = None,
-    stop: StopOnSignal | None = None,
-    artifacts: Path | None = None,
-) -> ScenarioResult:
-    """Run each of *variants* in its own process, one after the other, and judge them.
-
-    When *stop* is set the running variant is stopped (and kept, as ``ERROR``) and no other
-    starts. *artifacts* is the JSON report's path without its suffix: files a probe writes
-    (memray's flame graph) go beside the report with that prefix.
-    """
-    result = ScenarioResult(name=scenario.name, description=scenario.description, finding=scenario.finding, size=settings.size)
-    total = iterations_per_variant(settings)
-    for name in variants:
-        if stop is not None and stop.event.is_set():
-            break
-        if on_variant is not None:
-            on_variant(scenario.name, name, total)
-        result.variants.append(run_variant(scenario, spec, name, settings, on_sample, stop=stop, artifacts=artifacts))
-    result.fix_effective = fix_effective(result.variants)
-    return result
 
 
 def import_failure(module: str, message: str, settings: RunSettings) -> ScenarioResult:
@@ -115,45 +81,57 @@ def import_failure(module: str, message: str, settings: RunSettings) -> Scenario
 
 
 VariantKey = tuple[str, str]  # (scenario name, variant name)
+OnVariant = Callable[[VariantKey, int], None]
+OnSample = Callable[[VariantKey, Sample], None]
 
 
-def run_plan(
+def run(
     plan: Sequence[Planned],
     settings: RunSettings,
     *,
+    command: Sequence[str] = (),
     jobs: int = 1,
-    stop: StopOnSignal | None = None,
-    on_variant: Callable[[VariantKey, int], None] | None = None,
-    on_sample: Callable[[VariantKey, Sample], None] | None = None,
+    on_variant: OnVariant | None = None,
+    on_sample: OnSample | None = None,
     artifacts: Path | None = None,
-) -> list[ScenarioResult]:
-    """Run every variant of every planned scenario, *jobs* at a time, each in its own process.
+    broken: dict[str, str] | None = None,
+    stop: StopOnSignal | None = None,
+) -> RunReport:
+    """The one way memleak runs scenarios (``run``, ``gate`` and ``baseline update`` all come here).
 
-    A ``concurrent.futures.ThreadPoolExecutor`` of *jobs* threads drives :func:`run_variant`
-    calls (each thread only waits on its child process). Results come back in plan order, so a
-    parallel run reports exactly like a serial one. *on_variant* is called with the variant's
-    key and its number of sampled iterations when it starts, *on_sample* with each sample (from
-    the driving thread). *artifacts* is the JSON report's path without its suffix, for files a
-    probe writes (memray's flame graph). When *stop* is set, running variants are stopped and kept as
-    ``ERROR``, the others never start, and scenarios with no variant run are left out.
+    Every variant of every planned scenario runs in its own process
+    (:func:`memleak_cli.measure.parent.run_variant`), *jobs* at a time, each under the limits of
+    *settings* (``--max-rss``, ``--timeout``). SIGINT and SIGTERM are handled here
+    (:class:`~memleak_cli.measure.interrupts.StopOnSignal`, when called from the main thread):
+    the running variants are stopped and kept as ``ERROR``, the others never start, and the
+    report comes back marked incomplete with ``interrupted_by`` set, so the caller writes what
+    was measured before it reports the interruption (:func:`raise_for_interruption`).
+
+    *on_variant* is called with the variant's key and its number of sampled iterations when it
+    starts, *on_sample* with each sample (from the driving thread). *artifacts* is the JSON
+    report's path without its suffix (memray's flame graph goes beside it). *broken* maps
+    scenario modules that failed to import to their error: each becomes an ``ERROR`` scenario.
+    *stop* lets an embedder that handles signals itself pass its own stop request.
+    Results come back in plan order, so a parallel run reports exactly like a serial one.
     """
     from concurrent.futures import ThreadPoolExecutor
 
+    report = new_report(command, settings)
     total = iterations_per_variant(settings)
+    with stop or StopOnSignal() as stop:
 
-    def one(planned: Planned, name: str) -> VariantResult | None:
-        if stop is not None and stop.event.is_set():
-            return None
-        key = (planned.scenario.name, name)
-        if on_variant is not None:
-            on_variant(key, total)
-        progress = None if on_sample is None else (lambda sample: on_sample(key, sample))
-        return run_variant(planned.scenario, planned.spec, name, settings, progress, stop=stop, artifacts=artifacts)
+        def one(planned: Planned, name: str) -> VariantResult | None:
+            if stop.event.is_set():
+                return None
+            key = (planned.scenario.name, name)
+            if on_variant is not None:
+                on_variant(key, total)
+            progress = None if on_sample is None else (lambda sample: on_sample(key, sample))
+            return run_variant(planned.scenario, planned.spec, name, settings, progress, stop=stop, artifacts=artifacts)
 
-    with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="memleak-variant") as pool:
-        futures = [[pool.submit(one, planned, name) for name in planned.variants] for planned in plan]
-        outcomes = [[future.result() for future in row] for row in futures]
-    results = []
+        with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="memleak-variant") as pool:
+            futures = [[pool.submit(one, planned, name) for name in planned.variants] for planned in plan]
+            outcomes = [[future.result() for future in row] for row in futures]
     for planned, row in zip(plan, outcomes, strict=True):
         scenario = planned.scenario
         done = [v for v in row if v is not None]
@@ -161,20 +139,23 @@ def run_plan(
             continue
         result = ScenarioResult(name=scenario.name, description=scenario.description, finding=scenario.finding, size=settings.size, variants=done)
         result.fix_effective = fix_effective(done)
-        results.append(result)
-    return results
+        report.scenarios.append(result)
+    report.scenarios.extend(import_failure(module, message, settings) for module, message in (broken or {}).items())
+    report.complete = stop.signum is None
+    report.interrupted_by = stop.signum
+    return report
 
 
-def expectation_failures(report: RunReport) -> list[str]:
-    """Variants expected CLEAN that are not (what ``--fail-on-leak`` fails on), as one line each."""
-    return [
-        f"{s.name}/{v.variant}: expected CLEAN, got {v.verdict}"
-        for s in report.scenarios
-        for v in s.variants
-        if v.expect == "CLEAN" and v.verdict not in ("CLEAN", "ERROR")
-    ]
+def raise_for_interruption(report: RunReport, where: Path) -> None:
+    """Raise :class:`~memleak_cli.errors.Interrupted` (exit 128 + signal) when *report* was
+    stopped by a signal; *where* is the file its partial report was written to."""
+    if report.interrupted_by is not None:
+        name = signal.Signals(report.interrupted_by).name
+        raise Interrupted(f"interrupted by {name}: the report of what was measured so far is marked incomplete ({where})", report.interrupted_by)
 
 
-def crashed(report: RunReport) -> list[str]:
-    """Variants whose scenario crashed, as ``scenario/variant: reason``."""
-    return [f"{s.name}/{v.variant}: {v.reason}" for s in report.scenarios for v in s.variants if v.verdict == "ERROR"]
+def raise_for_crashes(report: RunReport) -> None:
+    """Raise :class:`~memleak_cli.errors.ScenarioCrashed` (exit 3) naming every crashed variant."""
+    lines = crashed(report)
+    if lines:
+        raise ScenarioCrashed("\n".join(f"scenario crashed: {line}" for line in lines))

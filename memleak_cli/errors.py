@@ -1,4 +1,4 @@
-"""One exception hierarchy for memleak, caught in one place (``commands.app.main``).
+"""One exception hierarchy for memleak, caught in one place (``cli.app.main``).
 
 Each error carries the process exit status it maps to, so "a leak was found" (1) is never
 confused with "the tool was used wrongly" (2) or "a scenario crashed" (3).
@@ -17,10 +17,11 @@ EXIT_SIGNAL_BASE = 128
 class MemleakError(Exception):
     """Base of every error memleak reports to the user as one line.
 
-    The message is shown as ``error: <message>``; it should say what to do.
+    Each line of the message is shown as ``<prefix>: <line>``; it should say what to do.
     """
 
     exit_code = EXIT_USAGE
+    prefix = "error"
 
 
 class UsageError(MemleakError):
@@ -39,6 +40,19 @@ class ScenarioError(MemleakError):
     """A scenario that cannot be loaded or is declared wrongly."""
 
     exit_code = EXIT_USAGE
+
+
+class LeakFound(MemleakError):
+    """A check failed: a variant expected CLEAN is not, or the gate found growth above its baseline."""
+
+    exit_code = EXIT_LEAK
+    prefix = "leak"
+
+
+class ScenarioCrashed(MemleakError):
+    """A scenario raised, its measuring process died or timed out; its report was written."""
+
+    exit_code = EXIT_SCENARIO_CRASHED
 
 
 class Interrupted(MemleakError):

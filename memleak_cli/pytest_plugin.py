@@ -124,28 +124,20 @@ def measure(call: Callable[[], object], options: LeakOptions) -> Measurement:
     """
     import tracemalloc
 
-    from memleak_cli.probes.allocations import diff_sites, take_snapshot
+    from memleak_cli.measure.window import AttributionWindow
 
     measured = options.iterations - options.warmup
     readings = array.array("q", bytes(8 * (measured + 1)))
-    started_here = not tracemalloc.is_tracing()
-    if started_here:
-        tracemalloc.start(options.frames)
-    try:
+    with AttributionWindow(frames=options.frames, top=options.top, retained=False) as window:
         for _ in range(options.warmup):
             call()
-        gc.collect()
-        first = take_snapshot()
+        window.mark()
         for index in range(measured + 1):  # index 0 reads the state after warm-up, in the same loop
             if index:
                 call()
             gc.collect()
             readings[index] = tracemalloc.get_traced_memory()[0]
-        last = take_snapshot()
-    finally:
-        if started_here:
-            tracemalloc.stop()
-    _, sites = diff_sites(first, last, options.top)
+        sites = window.finish(measured).sites
     return Measurement(traced_bytes=readings.tolist(), sites=sites)
 
 

@@ -1,31 +1,40 @@
-"""Settings of one run, validated once, and the one place that resolves them: CLI flag, then
-``[tool.memleak]`` in the nearest pyproject.toml (:mod:`memleak_cli.config`), then default."""
+"""Every setting of memleak in ONE table, and the one place that resolves them.
+
+:data:`SETTINGS` names each setting once — its name (the :class:`RunSettings` field and the
+``[tool.memleak]`` key), its flag, how a flag's text and a config value are checked, its default
+and its help. From that table come the typer options of ``run``, ``gate`` and ``baseline update``
+(:mod:`memleak_cli.cli.options`), the ``[tool.memleak]`` key checks (:mod:`memleak_cli.config`),
+the README's settings table (:func:`markdown_table`) and :func:`resolve`, which takes each value
+from its flag when given, else from ``[tool.memleak]`` of the nearest pyproject.toml, else the
+default — and validates the whole once. Adding a setting is one row here and the code that uses it.
+"""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from memleak_cli.analysis.thresholds import Thresholds
 from memleak_cli.errors import UsageError
-from memleak_cli.scenario import SIZES
+from memleak_cli.scenarios.contract import SIZES
 
 if TYPE_CHECKING:
+    from memleak_cli.analysis.tolerance import Tolerance
     from memleak_cli.config import Config
-    from memleak_cli.tolerance import Tolerance
 
-DEFAULT_ITERATIONS = 20
-DEFAULT_WARMUP = 2
-DEFAULT_WINDOW = 3
-DEFAULT_FRAMES = 5
-DEFAULT_TOP = 10
 MIN_TREND_POINTS = 3
-DEFAULT_BASELINE = "reports/baseline.json"
-DEFAULT_TIMEOUT_SECONDS = 3600.0
 MAX_RSS_SHARE = 0.5  # of the machine's physical memory
+PROBES = ("memray", "pympler")
+# Bounds on what sizes memleak's own memory (arrays of samples, threads): beyond them a run
+# would exhaust memleak before it measured anything.
+MAX_ITERATIONS = 1_000_000
+MAX_JOBS = 256
+
+RUN, GATE, BASELINE = "run", "gate", "baseline"
+ALL_RUNS = (RUN, GATE, BASELINE)
 
 
 def default_max_rss(jobs: int = 1) -> int:
@@ -36,12 +45,178 @@ def default_max_rss(jobs: int = 1) -> int:
     return int(psutil.virtual_memory().total * MAX_RSS_SHARE / max(1, jobs))
 
 
-PROBES = ("memray", "pympler")
+# --- checks: each takes a flag's text or a config value and returns the checked value ---------
+def whole(minimum: int, maximum: int | None = None) -> Callable[[Any], int]:
+    """A whole number from *minimum* (to *maximum*)."""
+
+    def check(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise UsageError(f"must be a whole number, got {value!r}")
+        if value < minimum or (maximum is not None and value > maximum):
+            bound = f"from {minimum} to {maximum}" if maximum is not None else f"{minimum} or more"
+            raise UsageError(f"must be {bound}, got {value}")
+        return value
+
+    return check
+
+
+def size_profile(value: Any) -> str:
+    """One of :data:`~memleak_cli.scenarios.contract.SIZES`."""
+    if value not in SIZES:
+        raise UsageError(f"must be one of {', '.join(SIZES)}, got {value!r}")
+    return str(value)
+
+
+def byte_size(value: Any) -> float:
+    """A size: ``64KiB``, ``1.5 MB`` or a number of bytes, 0 or more; returns bytes."""
+    from memleak_cli.units import parse_size
+
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise UsageError(f"must be a size such as 64KiB or a number of bytes, got {value!r}")
+    if isinstance(value, (int, float)) and not (math.isfinite(value) and value >= 0):
+        raise UsageError(f"must be 0 or more, got {value}")
+    return float(parse_size(str(value)))
+
+
+def count(value: Any) -> float:
+    """A finite number, 0 or more."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (math.isfinite(value) and value >= 0):
+        raise UsageError(f"must be a number, 0 or more, got {value!r}")
+    return float(value)
+
+
+def seconds(value: Any) -> float:
+    """A finite number of seconds, 0 or more."""
+    return count(value)
+
+
+def tolerance_text(value: Any) -> str:
+    """A gate tolerance (``50%``, ``16KiB``, ``50%,16KiB``), checked now and kept as text."""
+    from memleak_cli.analysis.tolerance import parse_tolerance
+
+    parse_tolerance(value)
+    return str(value)
+
+
+def spec_list(value: Any) -> list[str]:
+    """A non-empty list of scenario specs."""
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) and v for v in value):
+        raise UsageError(f"must be a non-empty list of scenario names or specs, got {value!r}")
+    return list(value)
+
+
+def file_path(value: Any) -> str:
+    """A non-empty path."""
+    if not isinstance(value, str) or not value:
+        raise UsageError(f"must be a file path, got {value!r}")
+    return value
+
+
+def probe_list(value: Any) -> tuple[str, ...]:
+    """Probe names from :data:`PROBES`, duplicates dropped."""
+    names = [value] if isinstance(value, str) else value
+    if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names):
+        raise UsageError(f"must be a list of probe names, got {value!r}")
+    unknown = [n for n in names if n not in PROBES]
+    if unknown:
+        raise UsageError(f"unknown probe {unknown[0]!r}: use {', '.join(PROBES)}")
+    return tuple(dict.fromkeys(names))
+
+
+def boolean(value: Any) -> bool:
+    """``true`` or ``false``."""
+    if not isinstance(value, bool):
+        raise UsageError(f"must be true or false, got {value!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One row of :data:`SETTINGS`.
+
+    Attributes:
+        name: the :class:`RunSettings` field (or the gate's value) and the ``[tool.memleak]``
+            key; a threshold is ``thresholds.<key>`` and sets a :class:`Thresholds` field.
+        flag: the command-line flag (``--iterations``); ``short`` an optional short form.
+        check: checks a value (a config value, or a flag's value after ``flag_type``) and
+            returns it in the unit the code uses (bytes, seconds).
+        default: the value when neither flag nor config gives one (``None``: computed, see help).
+        help: the flag's help text; the default is appended.
+        flag_type: the type typer parses the flag text into (``str`` for sizes).
+        commands: the commands that take the flag.
+        target: the :class:`Thresholds` field a threshold sets.
+        many: the flag may repeat (a list).
+        switch: a boolean ``--name/--no-name`` flag.
+    """
+
+    name: str
+    flag: str
+    check: Callable[[Any], Any]
+    default: Any
+    help: str
+    flag_type: type = int
+    commands: tuple[str, ...] = ALL_RUNS
+    short: str | None = None
+    target: str | None = None
+    many: bool = False
+    switch: bool = False
+
+    @property
+    def param(self) -> str:
+        """The Python parameter name of the flag (``thresholds.heap`` → ``heap_threshold``)."""
+        if self.name.startswith("thresholds."):
+            return self.name.split(".", 1)[1] + "_threshold"
+        return self.name
+
+    @property
+    def default_text(self) -> str:
+        """The default as the help shows it (``8 KiB``, ``20``, ``--trim``; empty when computed)."""
+        if self.default is None or self.default == ():
+            return ""
+        if self.switch:
+            return self.flag if self.default else "--no-" + self.flag[2:]
+        if self.check is byte_size:
+            from memleak_cli.units import format_bytes
+
+            return format_bytes(self.default)
+        if isinstance(self.default, float):
+            return f"{self.default:g}"
+        return str(self.default)
+
+
+_T = Thresholds()
+SETTINGS: tuple[Setting, ...] = (
+    Setting("iterations", "--iterations", whole(1, MAX_ITERATIONS), 20, "Iterations that make the trend, warm-up included.", short="-n"),
+    Setting("warmup", "--warmup", whole(0), 2, "First iterations kept out of the trend."),
+    Setting("window", "--window", whole(0, 10_000), 3, "Attribution iterations after the trend (plus one priming); 0 skips attribution and the retained-size check."),
+    Setting("frames", "--frames", whole(0, 100), 5, "tracemalloc traceback depth in the attribution window; 0 turns tracemalloc off."),
+    Setting("top", "--top", whole(1, 10_000), 10, "Allocation sites, types and retained objects to keep.", commands=(RUN,)),
+    Setting("size", "--size", size_profile, "medium", "Workload size profile: small, medium or large.", flag_type=str),
+    Setting("thresholds.heap", "--heap-threshold", byte_size, _T.heap_bytes, "C heap growth per iteration that counts as a leak, e.g. 4KiB.", flag_type=str, target="heap_bytes"),
+    Setting("thresholds.rss", "--rss-threshold", byte_size, _T.rss_bytes, "RSS/USS growth per iteration that counts as a leak.", flag_type=str, target="rss_bytes"),
+    Setting("thresholds.objects", "--objects-threshold", count, _T.gc_objects, "gc-tracked objects per iteration that count as a leak.", flag_type=float, target="gc_objects"),
+    Setting("thresholds.blocks", "--blocks-threshold", count, _T.py_blocks, "Python heap blocks per iteration that count as a leak.", flag_type=float, target="py_blocks"),
+    Setting("thresholds.retain", "--retain-threshold", byte_size, _T.retained_bytes, "Retained size after the work above which a flat variant RETAINS.", flag_type=str, target="retained_bytes"),
+    Setting("max_rss", "--max-rss", byte_size, None, "Stop a variant whose process tree's RSS passes this size, e.g. 4GiB; it shows as LEAK (capped). 0 turns the cap off. [default: half the machine's memory, divided by --jobs]", flag_type=str),
+    Setting("timeout", "--timeout", seconds, 3600.0, "Kill a variant, with its child processes, after this many seconds; it shows as ERROR (timeout). 0: no limit.", flag_type=float),
+    Setting("jobs", "--jobs", whole(1, MAX_JOBS), 1, "Variants to run at the same time, each in its own process.", short="-j"),
+    Setting("probes", "--probe", probe_list, (), "Extra probe, repeatable: memray (native C/C++ stacks of what the window kept, and a leak flame graph beside the JSON report); pympler (type sizes over the window).", flag_type=str, many=True, commands=(RUN,)),
+    Setting("trim", "--trim", boolean, True, "Trim the C heap (malloc_trim) after reading RSS in each sample, to tell memory the allocator keeps from memory in use.", flag_type=bool, switch=True, commands=(RUN,)),
+    Setting("tolerance", "--tolerance", tolerance_text, "50%,16KiB", "Gate: allowed excess over the baseline: a share, a size or both, e.g. 50%, 16KiB, 50%,16KiB.", flag_type=str, commands=(GATE,)),
+    Setting("baseline", "--baseline", file_path, "reports/baseline.json", "Gate: the baseline file (a [tool.memleak] value is relative to its pyproject.toml).", flag_type=str, commands=(GATE, BASELINE)),
+    Setting("scenarios", "--scenario", spec_list, None, "Scenario to run (repeat for more): a name, path/to/file.py::name or package.module:name. [default: every built-in]", flag_type=str, many=True, short="-s", commands=(GATE, BASELINE)),
+)
+BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
+
+
+def for_command(command: str) -> list[Setting]:
+    """The settings whose flags *command* takes, in table order."""
+    return [s for s in SETTINGS if command in s.commands]
 
 
 @dataclass(frozen=True)
 class RunSettings:
-    """How to run and judge a scenario.
+    """How to run and judge scenarios (every field comes from :data:`SETTINGS`).
 
     Attributes:
         iterations: iterations that make the trend, warm-up included.
@@ -55,6 +230,7 @@ class RunSettings:
             (``LEAK``, capped); ``None`` sets no cap.
         timeout_seconds: a variant still running after this many seconds is killed with its
             children (``ERROR``, timeout); ``None`` sets no limit.
+        jobs: variants run at the same time.
         probes: optional probes: ``memray`` runs ``window`` more iterations under memray for
             native (C/C++) allocation stacks; ``pympler`` adds a type-size summary diff over the
             window (pympler ``summary``, about 3 s per variant on a 10^5-object heap).
@@ -62,51 +238,33 @@ class RunSettings:
             memory the allocator keeps is told apart from memory still allocated.
     """
 
-    iterations: int = DEFAULT_ITERATIONS
-    warmup: int = DEFAULT_WARMUP
-    window: int = DEFAULT_WINDOW
-    frames: int = DEFAULT_FRAMES
-    top: int = DEFAULT_TOP
-    size: str = "medium"
+    iterations: int = BY_NAME["iterations"].default
+    warmup: int = BY_NAME["warmup"].default
+    window: int = BY_NAME["window"].default
+    frames: int = BY_NAME["frames"].default
+    top: int = BY_NAME["top"].default
+    size: str = BY_NAME["size"].default
     thresholds: Thresholds = field(default_factory=Thresholds)
     max_rss_bytes: int | None = None
     timeout_seconds: float | None = None
+    jobs: int = 1
     probes: tuple[str, ...] = ()
     trim: bool = True
 
     def validate(self) -> RunSettings:
-        """Return self when every value makes sense.
+        """Return self when the values fit together (each alone was checked by its row).
 
         Raises:
             UsageError: one line naming the bad value and what to use instead.
         """
-        for name in ("warmup", "window", "frames", "top"):
-            if getattr(self, name) < 0:
-                raise UsageError(f"--{name} must be 0 or more, got {getattr(self, name)}")
-        if self.top < 1:
-            raise UsageError("--top must be at least 1")
-        if self.frames > 100:
-            raise UsageError(f"--frames {self.frames} is too deep: use at most 100 (tracemalloc slows down with every frame)")
         needed = self.warmup + MIN_TREND_POINTS
         if self.iterations < needed:
             raise UsageError(
                 f"--iterations {self.iterations} is too few for a trend: use at least {needed} "
                 f"(warm-up {self.warmup} + {MIN_TREND_POINTS} measured)"
             )
-        unknown = [p for p in self.probes if p not in PROBES]
-        if unknown:
-            raise UsageError(f"unknown probe {unknown[0]!r}: use {', '.join(PROBES)}")
         if self.probes and self.window == 0:
             raise UsageError(f"--probe {self.probes[0]} needs an attribution window: use --window 1 or more")
-        if self.size not in SIZES:
-            raise UsageError(f"unknown size {self.size!r}: use one of {', '.join(SIZES)}")
-        if self.max_rss_bytes is not None and self.max_rss_bytes <= 0:
-            raise UsageError(f"--max-rss must be more than 0 bytes, got {self.max_rss_bytes}")
-        if self.timeout_seconds is not None and not (math.isfinite(self.timeout_seconds) and self.timeout_seconds > 0):
-            raise UsageError(f"--timeout must be a number of seconds above 0, got {self.timeout_seconds}")
-        for name, value in self.thresholds.as_dict().items():
-            if not (math.isfinite(value) and value >= 0):
-                raise UsageError(f"threshold {name} must be a number, 0 or more, got {value}")
         return self
 
     def as_dict(self) -> dict[str, Any]:
@@ -114,120 +272,88 @@ class RunSettings:
         return asdict(self)
 
 
-# --- resolution: CLI flag, then [tool.memleak], then default — here and nowhere else ------------
-def _flag_size(text: str | None, flag: str) -> float | None:
-    if text is None:
-        return None
-    from memleak_cli.units import parse_size
+@dataclass(frozen=True)
+class Resolved:
+    """Everything :func:`resolve` decided: the run settings and the gate's values."""
 
+    run: RunSettings
+    tolerance: Tolerance
+    baseline_path: Path
+    scenarios: list[str] | None
+
+
+def _from_flag(setting: Setting, value: Any) -> Any:
     try:
-        return float(parse_size(text))
+        return setting.check(list(value) if setting.many else value)
     except UsageError as exc:
-        raise UsageError(f"{flag}: {exc}") from exc
+        raise UsageError(f"{setting.flag}: {exc}") from None
 
 
-def resolve_limits(max_rss: str | None, timeout: float | None, jobs: int) -> tuple[int | None, float | None]:
-    """``--max-rss`` in bytes and ``--timeout`` in seconds (``None``: off), after checking ``--jobs``.
-
-    Raises:
-        UsageError: a size that does not parse, a timeout that is negative or not finite, jobs < 1.
-    """
-    if jobs < 1:
-        raise UsageError(f"--jobs must be at least 1, got {jobs}")
-    cap = default_max_rss(jobs) if max_rss is None else int(_flag_size(max_rss, "--max-rss") or 0)
-    if timeout is None:
-        limit: float | None = DEFAULT_TIMEOUT_SECONDS
-    elif not math.isfinite(timeout) or timeout < 0:
-        raise UsageError(f"--timeout must be a number of seconds, 0 or more (0: no limit), got {timeout}")
-    else:
-        limit = timeout or None
-    return cap or None, limit
-
-
-def resolve_run_settings(
-    config: Config,
-    *,
-    iterations: int | None = None,
-    warmup: int | None = None,
-    window: int | None = None,
-    frames: int | None = None,
-    top: int | None = None,
-    size: str | None = None,
-    threshold: str | None = None,
-    rss_threshold: str | None = None,
-    objects_threshold: float | None = None,
-    blocks_threshold: float | None = None,
-    retain_threshold: str | None = None,
-) -> RunSettings:
-    """The run settings: each value from its CLI flag when given (not ``None``), else from
-    ``[tool.memleak]`` of *config*, else the default.
-
-    Flag arguments are as typed (sizes as text such as ``64KiB``).
+def resolve(config: Config, flags: dict[str, Any] | None = None) -> Resolved:
+    """Every setting: from its flag in *flags* (keyed by :attr:`Setting.param`; ``None`` or
+    absent means not given), else from ``[tool.memleak]`` of *config*, else the default.
 
     Raises:
-        UsageError: a flag value that does not parse, or values that do not fit together (the
-            message names the ones that came from the config file).
+        UsageError: a flag value that does not parse or is out of range, or values that do not
+            fit together (the message names those that came from the config file).
     """
-    flags = {"iterations": iterations, "warmup": warmup, "window": window, "frames": frames, "top": top, "size": size}
-    base = RunSettings()
-    from_config = [k for k, v in flags.items() if v is None and k in config.values]
-    chosen = {k: v if v is not None else config.values.get(k, getattr(base, k)) for k, v in flags.items()}
-    defaults = Thresholds()
-    flag_thresholds = {
-        "heap": _flag_size(threshold, "--threshold"),
-        "rss": _flag_size(rss_threshold, "--rss-threshold"),
-        "objects": objects_threshold,
-        "blocks": blocks_threshold,
-        "retain": _flag_size(retain_threshold, "--retain-threshold"),
-    }
-    for flag, value in (("--objects-threshold", objects_threshold), ("--blocks-threshold", blocks_threshold)):
-        if value is not None and not (math.isfinite(value) and value >= 0):
-            raise UsageError(f"{flag} must be a number, 0 or more, got {value}")
-    attribute = {"heap": "heap_bytes", "rss": "rss_bytes", "objects": "gc_objects", "blocks": "py_blocks", "retain": "retained_bytes"}
-    picked = {
-        attribute[k]: v if v is not None else config.thresholds.get(k, getattr(defaults, attribute[k]))
-        for k, v in flag_thresholds.items()
-    }
-    settings = RunSettings(
-        iterations=int(chosen["iterations"]), warmup=int(chosen["warmup"]), window=int(chosen["window"]),
-        frames=int(chosen["frames"]), top=int(chosen["top"]), size=str(chosen["size"]), thresholds=Thresholds(**picked),
+    from memleak_cli.analysis.tolerance import parse_tolerance
+
+    flags = flags or {}
+    chosen: dict[str, Any] = {}
+    from_config: list[str] = []
+    for setting in SETTINGS:
+        given = flags.get(setting.param)
+        if setting.many and given is not None and not given:
+            given = None  # a repeatable flag not used at all
+        if given is not None:
+            chosen[setting.name] = _from_flag(setting, given)
+        elif setting.name in config.values:
+            chosen[setting.name] = config.values[setting.name]
+            from_config.append(setting.name)
+        else:
+            chosen[setting.name] = setting.default
+    thresholds = Thresholds(**{s.target: float(chosen[s.name]) for s in SETTINGS if s.target})
+    jobs = int(chosen["jobs"])
+    max_rss = default_max_rss(jobs) if chosen["max_rss"] is None else int(chosen["max_rss"])
+    if 0 < max_rss < 1024 * 1024:
+        raise UsageError(f"--max-rss {max_rss} B is below 1 MiB, too small for any Python process: give a size such as 4GiB, or 0 for no cap")
+    run = RunSettings(
+        iterations=chosen["iterations"], warmup=chosen["warmup"], window=chosen["window"], frames=chosen["frames"],
+        top=chosen["top"], size=chosen["size"], thresholds=thresholds, max_rss_bytes=max_rss or None,
+        timeout_seconds=float(chosen["timeout"]) or None, jobs=jobs, probes=tuple(chosen["probes"]), trim=bool(chosen["trim"]),
     )
     try:
-        return settings.validate()
+        run = run.validate()
     except UsageError as exc:
         if from_config:
             raise UsageError(f"{exc} ({', '.join(from_config)} from {config.path} [tool.memleak])") from None
         raise
+    scenarios = chosen["scenarios"]
+    return Resolved(
+        run=run,
+        tolerance=parse_tolerance(chosen["tolerance"]),
+        baseline_path=Path(chosen["baseline"]),
+        scenarios=list(scenarios) if scenarios is not None else None,
+    )
 
 
-def resolve_tolerance(flag: str | None, config: Config) -> Tolerance:
-    """``--tolerance``, else ``tolerance`` in [tool.memleak], else ``50%,16KiB``.
-
-    Raises:
-        UsageError: the flag does not parse.
-    """
-    from memleak_cli.tolerance import DEFAULT_TOLERANCE, parse_tolerance
-
-    if flag is not None:
-        try:
-            return parse_tolerance(flag)
-        except UsageError as exc:
-            raise UsageError(f"--tolerance: {exc}") from None
-    return parse_tolerance(config.values.get("tolerance", DEFAULT_TOLERANCE))
+def with_run(resolved: Resolved, **changes: Any) -> Resolved:
+    """*resolved* with some :class:`RunSettings` fields replaced (validated again)."""
+    return replace(resolved, run=replace(resolved.run, **changes).validate())
 
 
-def resolve_scenarios(flags: Sequence[str] | None, config: Config, default: Callable[[], list[str]]) -> list[str]:
-    """``--scenario`` values when any, else ``scenarios`` in [tool.memleak], else ``default()``."""
-    if flags:
-        return list(flags)
-    if "scenarios" in config.values:
-        return list(config.values["scenarios"])
-    return default()
+def markdown_table(settings: Sequence[Setting] = SETTINGS) -> str:
+    """The README's settings table: flag, ``[tool.memleak]`` key, default, commands, meaning."""
+    rows = ["| flag | `[tool.memleak]` key | default | commands | meaning |", "| --- | --- | --- | --- | --- |"]
+    for s in settings:
+        flag = f"`{s.flag}`" + (f", `{s.short}`" if s.short else "")
+        key = f"`{s.name}`" if not s.name.startswith("thresholds.") else f"`{s.name.split('.')[1]}` in `[tool.memleak.thresholds]`"
+        default = s.default_text or "see meaning"
+        text = s.help.split(" [default:")[0]
+        rows.append(f"| {flag} | {key} | {default} | {', '.join(s.commands)} | {text} |")
+    return "\n".join(rows)
 
 
-def resolve_baseline_path(flag: Path | None, config: Config) -> Path:
-    """``--baseline``, else ``baseline`` in [tool.memleak] (relative to its pyproject.toml), else
-    ``reports/baseline.json`` in the current folder."""
-    if flag is not None:
-        return Path(flag)
-    return Path(config.values.get("baseline", DEFAULT_BASELINE))
+if __name__ == "__main__":  # python -m memleak_cli.settings: the README's settings table
+    print(markdown_table())

@@ -30,8 +30,9 @@ import gc
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from memleak_cli.scenario import Scenario, Variant
-from scenarios._data import regression_data
+from memleak_cli.scenarios.contract import Scenario, Variant
+
+from ._data import regression_data
 
 
 class StackingEnsemble:

@@ -34,8 +34,9 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from memleak_cli.scenario import Scenario, Variant
-from scenarios._data import regression_data
+from memleak_cli.scenarios.contract import Scenario, Variant
+
+from ._data import regression_data
 
 logger = logging.getLogger(__name__)
 

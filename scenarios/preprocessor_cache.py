@@ -27,8 +27,9 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from memleak_cli.scenario import Scenario, Variant
-from scenarios._data import feature_frame
+from memleak_cli.scenarios.contract import Scenario, Variant
+
+from ._data import feature_frame
 
 
 class DataPreprocessor:

@@ -30,8 +30,9 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from memleak_cli.scenario import Scenario, Variant
-from scenarios._market import market_frame
+from memleak_cli.scenarios.contract import Scenario, Variant
+
+from ._market import market_frame
 
 
 def rolling_windows(frame: Any, window: int) -> Any:

@@ -16,7 +16,7 @@ import ctypes
 import ctypes.util
 from typing import Any
 
-from memleak_cli.scenario import Scenario, Variant
+from memleak_cli.scenarios.contract import Scenario, Variant
 
 MiB = 1024 * 1024
 CHILD_BYTES = 50 * MiB

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from memleak_cli.scenario import Scenario, Variant
+from memleak_cli.scenarios.contract import Scenario, Variant
 
 PAYLOAD_BYTES = 4096
 kept: list[Any] = []

@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from memleak_cli.discovery import PACKAGE_ENV, builtin_scenarios, load_scenario
 from memleak_cli.errors import ScenarioError, UsageError
 from memleak_cli.report.model import (
     Attribution,
@@ -24,13 +23,14 @@ from memleak_cli.report.model import (
     VariantResult,
 )
 from memleak_cli.reporters.terminal import TerminalReporter, lead_trend, render_matrix
+from memleak_cli.scenarios.discovery import PACKAGE_ENV, builtin_scenarios, load_scenario
 
 REPO = Path(__file__).resolve().parents[1]
 PACKAGE = "memleak_test_all_scenarios"
 
 CALM = '''
 """A scenario that allocates nothing that outlives an iteration."""
-from memleak_cli.scenario import SIZES, Scenario, Variant
+from memleak_cli.scenarios.contract import SIZES, Scenario, Variant
 
 
 def steady(size):
@@ -48,7 +48,7 @@ SCENARIO = Scenario(
 
 BOOM = '''
 """A scenario whose factory raises, as a scenario whose model file is missing would."""
-from memleak_cli.scenario import SIZES, Scenario, Variant
+from memleak_cli.scenarios.contract import SIZES, Scenario, Variant
 
 
 def explode(size):

@@ -15,8 +15,8 @@ import pytest
 
 from benchmarks.accuracy import _caught_sizes, summarise
 from benchmarks.corpus import KINDS, all_cases
-from memleak_cli.discovery import load_scenario
-from memleak_cli.runner import run_variant
+from memleak_cli.measure.parent import run_variant
+from memleak_cli.scenarios.discovery import load_scenario
 from memleak_cli.settings import RunSettings
 
 CASES = all_cases()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from memleak_cli.commands.app import app
+from memleak_cli.cli.app import app
 
 runner = CliRunner()
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -48,9 +48,9 @@ def test_unwritable_report_path_fails_before_any_work(tmp_path):
 
 
 def test_bad_threshold_size_is_a_one_line_error():
-    result = invoke("run", "optuna", "--threshold", "4XB")
+    result = invoke("run", "optuna", "--heap-threshold", "4XB")
     assert result.exit_code == 2
-    assert result.output.strip() == "error: --threshold: unknown size unit 'XB' in '4XB': use B, kB, MB, GB, KiB, MiB or GiB"
+    assert result.output.strip() == "error: --heap-threshold: unknown size unit 'XB' in '4XB': use B, kB, MB, GB, KiB, MiB or GiB"
 
 
 def test_scenario_and_all_together_is_an_error():

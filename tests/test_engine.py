@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from memleak_cli.discovery import load_scenario
-from memleak_cli.runner import run_variant
+from memleak_cli.measure.parent import run_variant
+from memleak_cli.scenarios.discovery import load_scenario
 from memleak_cli.settings import RunSettings
 from tests import synthetic_scenarios
 from tests.synthetic_scenarios import PAYLOAD_BYTES

@@ -9,7 +9,15 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from memleak_cli.baseline import (
+from memleak_cli.reporters.gate import junit_tree, summary_lines, write_junit
+from memleak_cli.analysis.gate import (
+    check_baseline_size,
+    evaluate,
+)
+from memleak_cli.analysis.tolerance import Tolerance
+from memleak_cli.cli.app import app
+from memleak_cli.errors import ReportFileError, ScenarioError, UsageError
+from memleak_cli.report.baseline import (
     Baseline,
     Measures,
     baseline_from_report,
@@ -17,12 +25,8 @@ from memleak_cli.baseline import (
     read_baseline,
     write_baseline,
 )
-from memleak_cli.commands.app import app
-from memleak_cli.errors import ReportFileError, ScenarioError, UsageError
-from memleak_cli.gate import check_baseline_size, evaluate, junit_tree, summary_lines, write_junit
 from memleak_cli.report.jsonio import write_report
 from memleak_cli.report.model import Attribution, RunReport, ScenarioResult, VariantResult
-from memleak_cli.tolerance import Tolerance
 
 LEAKS = Path(__file__).parent / "user_code" / "leaks.py"
 FAST = ["--size", "small", "-n", "6", "--warmup", "1", "--window", "2", "--frames", "1"]

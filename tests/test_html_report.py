@@ -17,7 +17,7 @@ from markupsafe import escape
 from typer.testing import CliRunner
 
 from memleak_cli.analysis.trend import fit_trend, theil_sen_intercept
-from memleak_cli.commands.app import app
+from memleak_cli.cli.app import app
 from memleak_cli.report.jsonio import read_report, report_from_dict, report_to_dict, write_report
 from memleak_cli.report.model import (
     SCHEMA_VERSION,

@@ -17,9 +17,9 @@ from typer.testing import CliRunner
 from memleak_cli.analysis.native import allocator_note, native_note, notes
 from memleak_cli.analysis.thresholds import Thresholds
 from memleak_cli.analysis.verdict import judge, trends
-from memleak_cli.commands.app import app
-from memleak_cli.discovery import load_scenario
+from memleak_cli.cli.app import app
 from memleak_cli.errors import UsageError
+from memleak_cli.measure.parent import run_variant
 from memleak_cli.probes.allocator import can_trim, trim_heap
 from memleak_cli.probes.native import library_frame
 from memleak_cli.probes.typesizes import type_size_diff
@@ -37,7 +37,7 @@ from memleak_cli.report.model import (
     VariantResult,
 )
 from memleak_cli.reporters.terminal import TerminalReporter, short_symbol
-from memleak_cli.runner import run_variant
+from memleak_cli.scenarios.discovery import load_scenario
 from memleak_cli.settings import RunSettings
 from tests import native_scenarios
 

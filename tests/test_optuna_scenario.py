@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from memleak_cli import engine
-from memleak_cli.discovery import load_scenario
+from memleak_cli.scenarios.plan import Planned
+from memleak_cli.scenarios.discovery import load_scenario
 from memleak_cli.settings import RunSettings
 
 pytestmark = pytest.mark.slow
@@ -15,7 +16,7 @@ pytestmark = pytest.mark.slow
 def optuna_result():
     scenario = load_scenario("optuna")
     settings = RunSettings(iterations=12, warmup=2, window=2, frames=5, size="small")
-    return engine.run_scenario(scenario, "optuna", ["leaky", "fixed", "trials-clear-only"], settings)
+    return engine.run([Planned("optuna", scenario, ("leaky", "fixed", "trials-clear-only"))], settings).scenarios[0]
 
 
 def test_leaky_optuna_retains_the_latest_study(optuna_result):
@@ -23,7 +24,7 @@ def test_leaky_optuna_retains_the_latest_study(optuna_result):
     assert leaky.verdict == "RETAINS", leaky.reason
     top = leaky.attribution.retained[0]
     assert top.type_name == "optuna.study.study.Study"
-    assert top.path == "scenarios.optuna_study.ml_training_service.optimizer.study"
+    assert top.path == "memleak_scenarios.optuna_study.ml_training_service.optimizer.study"
 
 
 def test_fixed_optuna_is_clean_and_the_fix_is_shown(optuna_result):

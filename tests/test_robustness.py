@@ -18,16 +18,18 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from memleak_cli.commands import run as run_command
-from memleak_cli.commands.app import app
-from memleak_cli.discovery import load_scenario
-from memleak_cli.engine import run_plan
+from memleak_cli.cli import run as run_command
+from memleak_cli.cli.app import app
+from memleak_cli.engine import new_report
+from memleak_cli.engine import run as run_engine
 from memleak_cli.errors import ReportFileError, UsageError
-from memleak_cli.interrupts import StopOnSignal
-from memleak_cli.plan import Planned as PlannedScenario
+from memleak_cli.measure.interrupts import StopOnSignal
+from memleak_cli.measure.parent import run_variant
 from memleak_cli.report.jsonio import read_report, report_to_dict, write_json_atomic, write_report
-from memleak_cli.runner import run_variant
-from memleak_cli.settings import RunSettings, resolve_limits
+from memleak_cli.scenarios.discovery import load_scenario
+from memleak_cli.scenarios.plan import Planned as PlannedScenario
+from memleak_cli.config import Config
+from memleak_cli.settings import RunSettings, resolve
 from memleak_cli.units import parse_size
 from tests.synthetic_scenarios import HANGING_ITERATION, HOG_BYTES
 from tests.test_jsonio import make_report
@@ -122,7 +124,7 @@ def test_os_exit_is_an_error_with_its_status():
 def test_crashes_do_not_stop_the_other_scenarios():
     settings = RunSettings(iterations=6, warmup=1, window=0, size="small")
     plan = [PlannedScenario(spec(n), load_scenario(spec(n)), ("leaky",)) for n in ("SEGFAULTING", "EXITING", "CRASHING", "GROWING")]
-    results = run_plan(plan, settings)
+    results = run_engine(plan, settings).scenarios
     assert [(r.name, r.variants[0].verdict) for r in results] == [
         ("segfaulting", "ERROR"), ("exiting", "ERROR"), ("crashing", "ERROR"), ("growing", "LEAK"),
     ]
@@ -138,8 +140,8 @@ def test_parallel_jobs_give_the_same_verdicts_and_slopes_as_a_serial_run():
     def summary(results):
         return [(r.name, v.verdict, round(v.trend("gc_objects").slope, 1)) for r in results for v in r.variants]
 
-    serial = summary(run_plan(plan, settings, jobs=1))
-    parallel = summary(run_plan(plan, settings, jobs=3))
+    serial = summary(run_engine(plan, settings, jobs=1).scenarios)
+    parallel = summary(run_engine(plan, settings, jobs=3).scenarios)
     assert parallel == serial
     assert [verdict for _, verdict, _ in serial] == ["LEAK", "CLEAN", "RETAINS"]
 
@@ -184,7 +186,7 @@ def test_an_interrupted_run_kills_its_children_and_writes_an_incomplete_report(t
 
 
 def test_the_first_signal_asks_to_stop_and_the_second_interrupts_at_once(monkeypatch):
-    import memleak_cli.interrupts as interrupts
+    import memleak_cli.measure.interrupts as interrupts
 
     before = signal.getsignal(signal.SIGINT)
     with StopOnSignal() as stop:
@@ -202,7 +204,7 @@ def test_a_stop_requested_before_the_run_starts_no_variant():
     stop = StopOnSignal()
     stop.request(signal.SIGINT)
     plan = [PlannedScenario(spec("FLAT"), load_scenario(spec("FLAT")), ("leaky",))]
-    assert run_plan(plan, RunSettings(iterations=5, size="small"), stop=stop) == []
+    assert run_engine(plan, RunSettings(iterations=5, size="small"), stop=stop).scenarios == []
 
 
 # --- report files -------------------------------------------------------------------------
@@ -338,7 +340,7 @@ FLAT = spec("FLAT")
     [
         (["--max-rss", "-3"], "error: --max-rss: cannot read size '-3': use a non-negative number with an optional unit, e.g. 4096, 4KiB, 1.5MB"),
         (["--max-rss", "4 XiB"], "error: --max-rss: unknown size unit 'XiB' in '4 XiB': use B, kB, MB, GB, KiB, MiB or GiB"),
-        (["--threshold", "1e400"], "error: --threshold: size '1e400' is too large"),
+        (["--heap-threshold", "1e400"], "error: --heap-threshold: size '1e400' is too large"),
         (["-n", "0"], "error: --iterations 0 is too few for a trend: use at least 5 (warm-up 2 + 3 measured)"),
         (["-n", "-4"], "error: --iterations -4 is too few for a trend: use at least 5 (warm-up 2 + 3 measured)"),
         (["--warmup", "-1"], "error: --warmup must be 0 or more, got -1"),
@@ -377,7 +379,7 @@ def test_a_report_path_with_a_nul_byte_is_refused(tmp_path):
         ("..up:X", "error: '..up' is not a module name: use package.module:name or path/to/file.py::name"),
         ("a:b:c", "error: 'a:b' is not a module name: use package.module:name or path/to/file.py::name"),
         ("no_such_module_x:S", "error: cannot import module 'no_such_module_x': no module named 'no_such_module_x'"),
-        ("os:path", "error: os:path is a module, not a scenario: use a callable, memleak_cli.scenario.declare(...) or a Scenario"),
+        ("os:path", "error: os:path is a module, not a scenario: use a callable, memleak_cli.scenarios.contract.declare(...) or a Scenario"),
     ],
 )
 def test_bad_scenario_names_are_one_line_errors(name, line):
@@ -386,13 +388,28 @@ def test_bad_scenario_names_are_one_line_errors(name, line):
     assert result.output.strip() == line
 
 
+def _limits(max_rss, timeout, jobs):
+    run = resolve(Config(), {"max_rss": max_rss, "timeout": timeout, "jobs": jobs}).run
+    return run.max_rss_bytes, run.timeout_seconds
+
+
 def test_limits_resolve_to_bytes_and_seconds_with_zero_turning_them_off():
-    assert resolve_limits("1.5 MB", 2.5, 1) == (1_500_000, 2.5)
-    assert resolve_limits("0", 0, 4) == (None, None)
-    cap, timeout = resolve_limits(None, None, 1)
+    assert _limits("1.5 MB", 2.5, 1) == (1_500_000, 2.5)
+    assert _limits("0", 0, 4) == (None, None)
+    cap, timeout = _limits(None, None, 1)
     assert cap == int(psutil.virtual_memory().total * 0.5) and timeout == 3600
-    shared, _ = resolve_limits(None, None, 4)  # four variants at once share the half
+    shared, _ = _limits(None, None, 4)  # four variants at once share the half
     assert shared == int(psutil.virtual_memory().total * 0.5 / 4)
+
+
+@pytest.mark.parametrize(("max_rss", "line"), [
+    ("0.4", "--max-rss 0 B is below 1 MiB"),
+    ("1000", "--max-rss 1000 B is below 1 MiB"),
+])
+def test_a_max_rss_too_small_to_run_anything_is_refused(max_rss, line):
+    with pytest.raises(UsageError) as info:
+        _limits(max_rss, None, 1)
+    assert str(info.value).startswith(line)
 
 
 SIZE_LIKE = st.from_regex(r"\s?-?[0-9]{0,4}\.?[0-9]{0,3}(e[+-]?[0-9]{1,4})?\s?[kKmMgGiIbB]{0,3}", fullmatch=True)
@@ -411,7 +428,7 @@ def test_parse_size_returns_bytes_or_a_usage_error(text):
 ODD_VALUES = ["-3", "0", "-0", "1", "1e400", "1e-400", "nan", "inf", "-inf", "4KiB", "1.5 MB", "3.", ".5", "9" * 40, "0x10", "1_000", "\0", " ", "", "é", "1 2"]
 VALUED_OPTIONS = [
     "-n", "--warmup", "--window", "--frames", "--top", "--jobs", "--timeout", "--objects-threshold", "--blocks-threshold",
-    "--max-rss", "--threshold", "--rss-threshold", "--retain-threshold", "--size", "--variant",
+    "--max-rss", "--heap-threshold", "--rss-threshold", "--retain-threshold", "--size", "--variant",
 ]
 ODD_TEXT = st.one_of(st.sampled_from(ODD_VALUES), SIZE_LIKE, st.text(max_size=12))
 OPTION = st.one_of(
@@ -429,7 +446,7 @@ def _no_traceback(result) -> None:
 
 def test_every_option_with_every_odd_value_is_handled(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(run_command.engine, "run_plan", lambda *args, **kwargs: [])
+    monkeypatch.setattr(run_command.engine, "run", lambda plan, settings, **kwargs: new_report(["memleak"], settings))
     for option in VALUED_OPTIONS:
         for value in ODD_VALUES:
             _no_traceback(cli.invoke(app, ["run", FLAT, option, value]))
@@ -440,6 +457,6 @@ def test_every_option_with_every_odd_value_is_handled(tmp_path, monkeypatch):
 def test_odd_command_lines_never_end_in_a_traceback(tmp_path, monkeypatch, name, options, all_):
     # nothing runs: the engine is replaced, so only parsing, validation and the report write happen
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(run_command.engine, "run_plan", lambda *args, **kwargs: [])
+    monkeypatch.setattr(run_command.engine, "run", lambda plan, settings, **kwargs: new_report(["memleak"], settings))
     args = ["run", *([] if name is None else [name]), *(["--all"] if all_ else []), *[x for pair in options for x in pair]]
     _no_traceback(cli.invoke(app, args))

@@ -1,7 +1,7 @@
 """The built-in scenarios of findings 1, 2, 4 and 5 get the verdicts their docstrings promise:
 leaky, fixed and the partial-fix variants.
 
-Each variant runs for real in its own measuring process (``memleak_cli.runner.run_variant``)
+Each variant runs for real in its own measuring process (``memleak_cli.measure.parent.run_variant``)
 at size ``small``. The verdicts rest on the deterministic metrics (gc objects, Python heap
 blocks) and on what the attribution window finds retained and who holds it. tracemalloc is off
 (``frames=0``): allocation sites are not asserted here, and tracing slows numba's compiler
@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import pytest
 
-from memleak_cli.discovery import builtin_scenarios
+from memleak_cli.measure.parent import run_variant
 from memleak_cli.report.model import VariantResult
-from memleak_cli.runner import run_variant
+from memleak_cli.scenarios.discovery import builtin_scenarios
 from memleak_cli.settings import RunSettings
 
 SETTINGS = RunSettings(size="small", iterations=12, warmup=2, window=2, frames=0, top=1)
@@ -37,11 +37,11 @@ def _leading(result: VariantResult) -> set[str]:
 @pytest.mark.parametrize(
     ("scenario", "holder"),
     [
-        ("global-services", "scenarios.global_services.ml_training_service.training_history["),
-        ("ensemble", "scenarios.ensemble_trainer.ml_training_service.trainer.trained_models['run"),
+        ("global-services", "memleak_scenarios.global_services.ml_training_service.training_history["),
+        ("ensemble", "memleak_scenarios.ensemble_trainer.ml_training_service.trainer.trained_models['run"),
         (
             "tsfresh",
-            "scenarios.tsfresh_features.feature_service.tsfresh_calculator.feature_cache['",
+            "memleak_scenarios.tsfresh_features.feature_service.tsfresh_calculator.feature_cache['",
         ),
     ],
 )
@@ -80,7 +80,7 @@ def test_autofeat_without_numba_keeps_only_the_latest_model_in_autofeat_model() 
     top = result.attribution.retained[0]
     assert top.type_name == "autofeat.autofeat.AutoFeatRegressor"
     assert (
-        top.path == "scenarios.autofeat_features.feature_service.autofeat_calculator.autofeat_model"
+        top.path == "memleak_scenarios.autofeat_features.feature_service.autofeat_calculator.autofeat_model"
     )
     assert 0 < top.size_bytes < SETTINGS.thresholds.retained_bytes
 

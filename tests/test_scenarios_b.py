@@ -12,11 +12,12 @@ import weakref
 from collections.abc import Iterator
 
 import pytest
+from memleak_scenarios._data import feature_frame
 
-from memleak_cli.engine import run_scenario
+from memleak_cli.engine import run as run_engine
+from memleak_cli.scenarios.plan import Planned
 from memleak_cli.settings import RunSettings
 from scenarios import background_tasks, circular_refs, preprocessor_cache
-from scenarios._data import feature_frame
 
 # --- background-tasks (finding 6) ------------------------------------------------------------
 
@@ -137,7 +138,7 @@ SETTINGS = RunSettings(size="small", iterations=12, top=3, frames=0)
 )
 def test_leaky_leaks_fixed_is_clean_and_the_chain_names_the_holder(module: object, holders: tuple[str, ...]) -> None:
     scenario = module.SCENARIO  # type: ignore[attr-defined]
-    result = run_scenario(scenario, scenario.name, ["leaky", "fixed"], SETTINGS)
+    result = run_engine([Planned(scenario.name, scenario, ("leaky", "fixed"))], SETTINGS).scenarios[0]
     leaky, fixed = result.variant("leaky"), result.variant("fixed")
     assert leaky is not None and fixed is not None
     assert (leaky.verdict, fixed.verdict) == ("LEAK", "CLEAN"), (leaky.reason, fixed.reason)
@@ -152,7 +153,7 @@ def test_leaky_leaks_fixed_is_clean_and_the_chain_names_the_holder(module: objec
 @pytest.mark.slow
 def test_freezing_the_heap_turns_a_kept_cycle_into_a_leak_but_not_the_fix() -> None:
     scenario = circular_refs.SCENARIO
-    result = run_scenario(scenario, scenario.name, ["cycle-kept-frozen", "fixed-frozen"], SETTINGS)
+    result = run_engine([Planned(scenario.name, scenario, ("cycle-kept-frozen", "fixed-frozen"))], SETTINGS).scenarios[0]
     frozen, fixed = result.variant("cycle-kept-frozen"), result.variant("fixed-frozen")
     assert frozen is not None and fixed is not None
     assert (frozen.verdict, fixed.verdict) == ("LEAK", "CLEAN"), (frozen.reason, fixed.reason)

@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from memleak_cli.commands.app import app
+from memleak_cli.analysis.tolerance import Tolerance, parse_tolerance
+from memleak_cli.cli.app import app
 from memleak_cli.config import load_config
 from memleak_cli.errors import ReportFileError, UsageError
-from memleak_cli.settings import (
-    RunSettings,
-    resolve_baseline_path,
-    resolve_run_settings,
-    resolve_scenarios,
-    resolve_tolerance,
-)
-from memleak_cli.tolerance import Tolerance, parse_tolerance
+from memleak_cli.settings import SETTINGS, RunSettings, markdown_table, resolve
 
 
 def write_config(folder: Path, body: str) -> Path:
@@ -27,7 +22,19 @@ def write_config(folder: Path, body: str) -> Path:
 
 
 def settings_from(folder: Path, **flags) -> RunSettings:
-    return resolve_run_settings(load_config(folder), **flags)
+    return resolve(load_config(folder), flags).run
+
+
+def resolve_tolerance(flag, config):
+    return resolve(config, {"tolerance": flag}).tolerance
+
+
+def resolve_scenarios(flags, config, default):
+    return resolve(config, {"scenarios": flags}).scenarios or default()
+
+
+def resolve_baseline_path(flag, config):
+    return resolve(config, {"baseline": None if flag is None else str(flag)}).baseline_path
 
 
 # --- every run key: config used, flag wins, bad value named -------------------------------------
@@ -37,7 +44,7 @@ RUN_KEYS = [
     ("warmup", "4", 4, 0, "-1", "must be 0 or more, got -1"),
     ("window", "0", 0, 2, "1.5", "must be a whole number, got 1.5"),
     ("frames", "1", 1, 8, "101", "must be from 0 to 100, got 101"),
-    ("top", "3", 3, 5, "0", "must be 1 or more, got 0"),
+    ("top", "3", 3, 5, "0", "must be from 1 to 10000, got 0"),
     ("size", '"small"', "small", "large", '"huge"', "must be one of small, medium, large, got 'huge'"),
 ]
 
@@ -59,7 +66,7 @@ def test_run_key_bad_value_names_file_and_key(tmp_path, key, value, expected, fl
 
 THRESHOLD_KEYS = [
     # key, toml value, attribute, expected, flag name, flag value, flag expected, bad, error tail
-    ("heap", '"128KiB"', "heap_bytes", 128 * 1024, "threshold", "1KiB", 1024, '"12 parsecs"', "unknown size unit"),
+    ("heap", '"128KiB"', "heap_bytes", 128 * 1024, "heap_threshold", "1KiB", 1024, '"12 parsecs"', "unknown size unit"),
     ("rss", "1048576", "rss_bytes", 1048576, "rss_threshold", "2MiB", 2 * 1024**2, "-5", "must be 0 or more, got -5"),
     ("objects", "2.5", "gc_objects", 2.5, "objects_threshold", 7.0, 7.0, '"many"', "must be a number, 0 or more, got 'many'"),
     ("blocks", "100", "py_blocks", 100.0, "blocks_threshold", 3.0, 3.0, "true", "must be a number, 0 or more, got True"),
@@ -87,7 +94,9 @@ def test_defaults_without_config(tmp_path):
     (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
     config = load_config(tmp_path)
     assert config.path is None
-    assert settings_from(tmp_path) == RunSettings()
+    resolved = settings_from(tmp_path)
+    assert dataclasses.replace(resolved, max_rss_bytes=None, timeout_seconds=None) == RunSettings()
+    assert resolved.timeout_seconds == 3600.0
 
 
 def test_nearest_pyproject_is_used_and_parents_are_not_searched_past_it(tmp_path):
@@ -151,8 +160,8 @@ def test_unknown_key_is_named(tmp_path):
     with pytest.raises(ReportFileError) as info:
         load_config(tmp_path)
     assert str(info.value) == (
-        f"{path}: unknown key 'iteration' in [tool.memleak]: use baseline, frames, iterations, "
-        "scenarios, size, tolerance, top, warmup, window"
+        f"{path}: unknown key 'iteration' in [tool.memleak]: use baseline, frames, iterations, jobs, max_rss, probes, "
+        "scenarios, size, timeout, tolerance, top, trim, warmup, window"
     )
 
 
@@ -214,3 +223,23 @@ def test_cli_reports_a_bad_config_as_one_line_exit_2(tmp_path, monkeypatch):
     result = CliRunner().invoke(app, ["run", "optuna"])
     assert result.exit_code == 2
     assert result.stderr.strip().splitlines() == [f"error: {path.resolve()}: [tool.memleak] frames must be from 0 to 100, got -3"]
+
+
+def test_every_setting_has_a_flag_a_config_key_a_check_and_help():
+    names = [s.name for s in SETTINGS]
+    assert len(names) == len(set(names))
+    for setting in SETTINGS:
+        assert setting.flag.startswith("--") and setting.help and setting.commands
+
+
+def test_every_setting_appears_in_the_readme_table():
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    assert markdown_table() in readme, "README's settings table is stale: paste `python -m memleak_cli.settings`"
+
+
+@pytest.mark.parametrize(("command", "flag"), [(s.commands[0], s.flag) for s in SETTINGS] + [(c, s.flag) for s in SETTINGS for c in s.commands[1:]])
+def test_every_setting_is_an_option_of_its_commands(command, flag):
+    args = ["baseline", "update", "--help"] if command == "baseline" else [command, "--help"]
+    result = CliRunner().invoke(app, args, terminal_width=200)
+    assert result.exit_code == 0
+    assert flag in result.output

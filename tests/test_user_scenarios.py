@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from memleak_cli.commands.app import app
-from memleak_cli.discovery import ENTRY_POINT_GROUP, load_scenario, plugin_scenarios
+from memleak_cli.cli.app import app
 from memleak_cli.errors import ScenarioError, UsageError
-from memleak_cli.plan import choose_variants, plan
-from memleak_cli.scenario import declare
+from memleak_cli.scenarios.contract import declare
+from memleak_cli.scenarios.discovery import ENTRY_POINT_GROUP, load_scenario, plugin_scenarios
+from memleak_cli.scenarios.plan import choose_variants, plan
 
 HERE = Path(__file__).parent
 LEAKS = HERE / "user_code" / "leaks.py"
@@ -115,7 +115,7 @@ def test_declare_rejects_bad_input():
         (
             "{dir}/user_code/leaks.py::NOT_CALLABLE",
             "error: {dir}/user_code/leaks.py::NOT_CALLABLE is a int, not a scenario: use a callable, "
-            "memleak_cli.scenario.declare(...) or a Scenario",
+            "memleak_cli.scenarios.contract.declare(...) or a Scenario",
         ),
         (
             "{dir}/user_code/broken.py::x",
@@ -188,7 +188,7 @@ def _fake_distribution(root: Path) -> None:
         textwrap.dedent(
             '''
             """A third-party package that registers a memleak scenario."""
-            from memleak_cli.scenario import declare
+            from memleak_cli.scenarios.contract import declare
 
             def keep():
                 """Keeps a list each call."""

@@ -22,13 +22,15 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
-from memleak_cli.commands.app import app
+from memleak_cli.cli.app import app
 from memleak_cli.errors import ReportFileError, UsageError
 from memleak_cli.report.watch_model import WatchPoint, read_watch_report, write_watch_report
 from memleak_cli.reporters.watch_view import live_panel, render_summary, sparkline
 from memleak_cli.units import parse_duration
-from memleak_cli.watch import Target, WatchSettings, analyze, reduce_series
-from memleak_cli.watch import watch as run_watch
+from memleak_cli.watch.analysis import analyze, reduce_series
+from memleak_cli.watch.sampler import watch as run_watch
+from memleak_cli.watch.settings import WatchSettings
+from memleak_cli.watch.target import Target
 
 MiB = 1024 * 1024
 ROOT = Path(__file__).resolve().parent.parent
@@ -250,7 +252,7 @@ def test_a_slow_reading_skips_missed_slots_instead_of_bunching_readings(
         if len(points) == 3:  # type: ignore[arg-type]
             now[0] += 1.05  # e.g. the first live trend importing scipy
 
-    monkeypatch.setattr("memleak_cli.watch.read_tree", lambda process: (MiB, MiB, 1))
+    monkeypatch.setattr("memleak_cli.watch.sampler.read_tree", lambda process: (MiB, MiB, 1))
     report = run_watch(
         FakeTarget(psutil.Process(), ["fake"]),
         WatchSettings(interval=0.1, duration=2.0),
@@ -319,8 +321,8 @@ def test_cli_pid_not_ours_to_read_is_one_error_line(
             "error: --interval 1ms is too short: use at least 10ms\n",
         ),
         (
-            ["--threshold", "5 lots", "--", "true"],
-            "error: --threshold: unknown size unit 'lots' in '5 lots': use B, kB, MB, GB, KiB, MiB or GiB\n",
+            ["--rate-threshold", "5 lots", "--", "true"],
+            "error: --rate-threshold: unknown size unit 'lots' in '5 lots': use B, kB, MB, GB, KiB, MiB or GiB\n",
         ),
         (
             ["--", "/nonexistent/memleak-cmd"],
@@ -466,7 +468,7 @@ def test_live_panel_and_summary_render_the_numbers() -> None:
 
 
 def test_the_watch_logic_imports_no_cli_code() -> None:
-    code = "import sys, memleak_cli.watch; bad = [m for m in ('typer', 'rich') if m in sys.modules]; assert not bad, bad"
+    code = "import sys, memleak_cli.watch.sampler, memleak_cli.watch.analysis; bad = [m for m in ('typer', 'rich') if m in sys.modules]; assert not bad, bad"
     result = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,

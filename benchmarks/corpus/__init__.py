@@ -1,6 +1,6 @@
 """A labelled corpus of leaks and look-alikes for measuring memleak's accuracy.
 
-Every case is a :class:`~memleak_cli.scenario.Scenario` with one variant, ``case``, whose
+Every case is a :class:`~memleak_cli.scenarios.contract.Scenario` with one variant, ``case``, whose
 ``expect`` is the truth, defined at module level in one of the modules below and addressed as
 ``benchmarks.corpus.<module>:<NAME>`` (run from the repository root, so the measuring child
 can import it):
@@ -17,7 +17,7 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 
-from memleak_cli.scenario import Scenario
+from memleak_cli.scenarios.contract import Scenario
 
 # module → kind, in the order the benchmark reports them
 KINDS = {"python_heap": "python", "native": "native", "retention": "retains", "lookalikes": "lookalike"}

@@ -1,4 +1,4 @@
-"""Building corpus cases: one :class:`~memleak_cli.scenario.Scenario` with one variant, ``case``.
+"""Building corpus cases: one :class:`~memleak_cli.scenarios.contract.Scenario` with one variant, ``case``.
 
 The variant's ``expect`` is the truth. The intended growth per iteration in bytes is the
 ``leak_bytes`` knob of every size profile (0 for cases that do not leak), so the factory reads
@@ -7,7 +7,7 @@ the same number the benchmark reports.
 
 from __future__ import annotations
 
-from memleak_cli.scenario import SIZES, Factory, Scenario, Variant, Verdict
+from memleak_cli.scenarios.contract import SIZES, Factory, Scenario, Variant, Verdict
 
 KiB = 1024
 MiB = 1024 * KiB

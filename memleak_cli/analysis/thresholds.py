@@ -14,7 +14,7 @@ class Thresholds:
     """Growth per iteration above which a metric counts as leaking, and the retention floor.
 
     Attributes:
-        heap_bytes: C heap in use (psutil.heap_info), bytes per iteration. ``--threshold``.
+        heap_bytes: C heap in use (psutil.heap_info), bytes per iteration. ``--heap-threshold``.
             The fixed ML scenarios' libraries (LightGBM, pandas, tsfresh) grow the C heap by
             1–3 KiB per iteration for dozens of iterations (measured): 8 KiB keeps them clear.
         rss_bytes: RSS (untrimmed and after ``malloc_trim``) and USS of the process and of its

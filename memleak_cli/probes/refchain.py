@@ -3,7 +3,7 @@
 The chain is found breadth first from the object up its referrers to a proper module
 (:func:`reference_chain`, objgraph's ``find_backref_chain`` done one heap scan per level);
 this module names each hop by the attribute, key or index that leads to the next object, so the
-chain reads like code: ``scenarios.optuna_study.ml_training_service.optimizer.study``.
+chain reads like code: ``memleak_scenarios.optuna_study.ml_training_service.optimizer.study``.
 """
 
 from __future__ import annotations

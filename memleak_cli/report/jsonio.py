@@ -19,14 +19,7 @@ from typing import Any
 from memleak_cli.errors import ReportFileError
 from memleak_cli.report.model import (
     SCHEMA_VERSION,
-    AllocationSite,
-    Attribution,
-    ChildProcess,
-    NativeSite,
-    RetainedObject,
     RunReport,
-    Sample,
-    TypeSize,
 )
 
 
@@ -120,47 +113,9 @@ def check_writable(path: Path) -> None:
         raise ReportFileError(f"cannot write the report to {path}: {exc.strerror or exc}") from exc
 
 
-def build_dataclass(cls: type, data: Any) -> Any:
-    """Make a *cls* dataclass from a JSON object, ignoring unknown keys.
-
-    Raises:
-        TypeError: *data* is not an object or lacks a required field.
-    """
-    if not isinstance(data, dict):
-        raise TypeError(f"{cls.__name__} must be an object, not {type(data).__name__}")
-    names = {f.name for f in dataclasses.fields(cls)}
-    return cls(**{k: v for k, v in data.items() if k in names})
-
-
-def sample_from_dict(data: Any) -> Sample:
-    """A :class:`Sample` with its child processes rebuilt (``None`` stays ``None``).
-
-    Raises:
-        TypeError: not an object, or a required field is missing.
-    """
-    sample = build_dataclass(Sample, data)
-    if sample.child_processes is not None:
-        sample.child_processes = [build_dataclass(ChildProcess, c) for c in sample.child_processes]
-    return sample
-
-
-def attribution_from_dict(data: Any) -> Attribution:
-    """An :class:`Attribution` with its nested sites, retained objects, type sizes and native
-    sites rebuilt; fields missing from older reports take their defaults.
-
-    Raises:
-        TypeError: not an object, or a required field is missing.
-    """
-    attribution = build_dataclass(Attribution, data)
-    attribution.sites = [build_dataclass(AllocationSite, x) for x in attribution.sites]
-    attribution.retained = [build_dataclass(RetainedObject, x) for x in attribution.retained]
-    attribution.type_sizes = [build_dataclass(TypeSize, x) for x in attribution.type_sizes]
-    attribution.native_sites = [build_dataclass(NativeSite, x) for x in attribution.native_sites]
-    return attribution
-
-
-class _Malformed(Exception):
-    """A field of a report that does not have the type the model declares (where, what)."""
+class Malformed(ValueError):
+    """A field of a document that does not have the type the model declares; the message says
+    where (``scenarios[0].variants[1].samples: expected a list``)."""
 
 
 def _kind(value: Any) -> str:
@@ -171,7 +126,7 @@ def _typed(hint: Any, value: Any, where: str) -> Any:
     """*value* checked against the type *hint* of a model field, dataclasses built recursively.
 
     Raises:
-        _Malformed: the value does not have that type; the message names where it is.
+        Malformed: the value does not have that type; the message names where it is.
     """
     if hint is Any:
         return value
@@ -184,40 +139,47 @@ def _typed(hint: Any, value: Any, where: str) -> Any:
         for option in (o for o in options if o is not type(None)):
             try:
                 return _typed(option, value, where)
-            except _Malformed as exc:
+            except Malformed as exc:
                 errors.append(exc)
-        raise errors[0] if len(errors) == 1 else _Malformed(f"{where}: {_kind(value)} is not allowed here")
+        raise errors[0] if len(errors) == 1 else Malformed(f"{where}: {_kind(value)} is not allowed here")
     if dataclasses.is_dataclass(hint):
-        return _build_typed(hint, value, where)  # type: ignore[arg-type]
+        return decode(hint, value, where)  # type: ignore[arg-type]
     if origin is list:
         if not isinstance(value, list):
-            raise _Malformed(f"{where}: expected a list, got {_kind(value)}")
+            raise Malformed(f"{where}: expected a list, got {_kind(value)}")
         (item,) = typing.get_args(hint) or (Any,)
         return [_typed(item, x, f"{where}[{i}]") for i, x in enumerate(value)]
     if origin is dict:
         if not isinstance(value, dict):
-            raise _Malformed(f"{where}: expected an object, got {_kind(value)}")
+            raise Malformed(f"{where}: expected an object, got {_kind(value)}")
         return value
     if hint is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise _Malformed(f"{where}: expected a number, got {_kind(value)}")
+            raise Malformed(f"{where}: expected a number, got {_kind(value)}")
         return float(value)
     if hint is int:
         if isinstance(value, float) and value.is_integer():
             value = int(value)  # 4096.0 is a whole number of bytes, whatever wrote it
         if isinstance(value, bool) or not isinstance(value, int):
-            raise _Malformed(f"{where}: expected an integer, got {_kind(value)}")
+            raise Malformed(f"{where}: expected an integer, got {_kind(value)}")
         return value
     if hint in (str, bool):
         if type(value) is not hint:
-            raise _Malformed(f"{where}: expected a {_kind(hint())}, got {_kind(value)}")
+            raise Malformed(f"{where}: expected a {_kind(hint())}, got {_kind(value)}")
         return value
     return value  # a type the model does not use yet: taken as it is
 
 
-def _build_typed(cls: type, data: Any, where: str) -> Any:
+def decode(cls: type, data: Any, where: str = "") -> Any:
+    """Build the dataclass *cls* from a JSON object, every field checked against its type hint
+    and nested dataclasses built recursively; unknown keys are ignored, missing fields with a
+    default take it. The one JSON → model decoder (reports, baselines, watch reports, events).
+
+    Raises:
+        Malformed: a field of the wrong type, or a required field missing.
+    """
     if not isinstance(data, dict):
-        raise _Malformed(f"{where}: expected an object, got {_kind(data)}")
+        raise Malformed(f"{where}: expected an object, got {_kind(data)}")
     hints = typing.get_type_hints(cls)
     values = {}
     for f in dataclasses.fields(cls):
@@ -225,7 +187,7 @@ def _build_typed(cls: type, data: Any, where: str) -> Any:
         if f.name in data:
             values[f.name] = _typed(hints[f.name], data[f.name], path)
         elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-            raise _Malformed(f"{path}: missing")
+            raise Malformed(f"{path}: missing")
     return cls(**values)
 
 
@@ -245,9 +207,34 @@ def report_from_dict(data: Any, *, source: str = "report") -> RunReport:
             f"(this memleak reads version {SCHEMA_VERSION})"
         )
     try:
-        return _build_typed(RunReport, data, "")
-    except _Malformed as exc:
+        return decode(RunReport, data, "")
+    except Malformed as exc:
         raise ReportFileError(f"{source}: malformed report: {exc}") from None
+
+
+def read_document(path: Path, what: str) -> Any:
+    """The JSON data of the file *path*, read for a *what* (``"JSON report"``, ``"baseline"``…):
+    the one error ladder every memleak document reader goes through.
+
+    Raises:
+        ReportFileError: missing, unreadable, not UTF-8, truncated, not JSON or nested too deeply
+            (one line naming the file).
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ReportFileError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ReportFileError(f"{path}: not a {what} (not UTF-8 text at byte {exc.start})") from exc
+    except ValueError as exc:  # a NUL byte in the path
+        raise ReportFileError(f"cannot read {path!s:.200}: {exc}") from exc
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ReportFileError(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg}); is it truncated?") from exc
+    except RecursionError as exc:
+        raise ReportFileError(f"{path}: not a {what} (nested too deeply to read)") from exc
 
 
 def read_report(path: Path) -> RunReport:
@@ -257,19 +244,4 @@ def read_report(path: Path) -> RunReport:
         ReportFileError: missing, unreadable, not UTF-8, truncated, not JSON, of another schema
             version, or with a field of the wrong type or missing (one line naming the file).
     """
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ReportFileError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    except UnicodeDecodeError as exc:
-        raise ReportFileError(f"{path}: not a JSON report (not UTF-8 text at byte {exc.start})") from exc
-    except ValueError as exc:  # a NUL byte in the path
-        raise ReportFileError(f"cannot read {path!s:.200}: {exc}") from exc
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ReportFileError(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg}); is it truncated?") from exc
-    except RecursionError as exc:
-        raise ReportFileError(f"{path}: not a memleak report (nested too deeply to read)") from exc
-    return report_from_dict(data, source=str(path))
+    return report_from_dict(read_document(path, "JSON report"), source=str(path))

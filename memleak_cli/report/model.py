@@ -128,7 +128,7 @@ class RetainedObject:
     """An object made during the attribution window and still reachable after it ended.
 
     ``path`` is the reference chain from a module global resolved to names
-    (``scenarios.optuna_study.ml_training_service.optimizer.study``); ``chain`` the hops with
+    (``memleak_scenarios.optuna_study.ml_training_service.optimizer.study``); ``chain`` the hops with
     their types. ``size_bytes`` is its deep size by ``pympler.asizeof``, which can include
     objects shared with others. ``allocated_at`` is where the object itself was allocated
     (``file:line`` frames, oldest first; empty when tracemalloc was off).
@@ -288,3 +288,5 @@ class RunReport:
     settings: dict[str, Any]
     scenarios: list[ScenarioResult] = field(default_factory=list)
     complete: bool = True
+    # the signal number that stopped the run (SIGINT 2, SIGTERM 15); None when it ran to the end
+    interrupted_by: int | None = None

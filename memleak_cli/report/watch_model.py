@@ -11,13 +11,12 @@ minute that people read.
 from __future__ import annotations
 
 import dataclasses
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from memleak_cli.errors import ReportFileError
-from memleak_cli.report.jsonio import build_dataclass, write_json_atomic
+from memleak_cli.report.jsonio import Malformed, decode, read_document, write_json_atomic
 from memleak_cli.report.model import MetricTrend
 
 WATCH_KIND = "memleak-watch"
@@ -43,7 +42,7 @@ class WatchTrend:
 
     ``per_minute``/``low_per_minute``/``high_per_minute``/``late_per_minute`` are the Theil–Sen
     slope, its 95 % interval and the slope of the second half, in bytes per minute;
-    ``threshold_per_minute`` the ``--threshold``. ``trend`` is the underlying
+    ``threshold_per_minute`` the ``--rate-threshold``. ``trend`` is the underlying
     :func:`memleak_cli.analysis.trend.fit_trend` result on the reduced series, in bytes per
     step of ``step_seconds``.
     """
@@ -104,15 +103,7 @@ def read_watch_report(path: Path) -> WatchReport:
     Raises:
         ReportFileError: missing, not JSON, not a watch report, another schema version, malformed.
     """
-    path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ReportFileError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    except json.JSONDecodeError as exc:
-        raise ReportFileError(
-            f"{path}: not valid JSON (line {exc.lineno}: {exc.msg}); is it truncated?"
-        ) from exc
+    data = read_document(path, "memleak watch report")
     if not isinstance(data, dict) or data.get("kind") != WATCH_KIND:
         raise ReportFileError(f"{path}: not a memleak watch report (kind is not {WATCH_KIND!r})")
     if data.get("schema_version") != WATCH_SCHEMA_VERSION:
@@ -121,14 +112,7 @@ def read_watch_report(path: Path) -> WatchReport:
             f"(this memleak reads version {WATCH_SCHEMA_VERSION})"
         )
     try:
-        report = build_dataclass(WatchReport, data)
-        report.points = [build_dataclass(WatchPoint, p) for p in report.points]
-        watch_trends = []
-        for t in report.trends:
-            item = build_dataclass(WatchTrend, t)
-            item.trend = build_dataclass(MetricTrend, item.trend)
-            watch_trends.append(item)
-        report.trends = watch_trends
-    except (TypeError, KeyError, AttributeError) as exc:
-        raise ReportFileError(f"{path}: malformed watch report: {exc}") from exc
+        report: WatchReport = decode(WatchReport, data)
+    except Malformed as exc:
+        raise ReportFileError(f"{path}: malformed watch report: {exc}") from None
     return report

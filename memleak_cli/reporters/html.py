@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import IO, Any
 
+from memleak_cli.analysis.lead import held_since_baseline, lead_trend
 from memleak_cli.report.jsonio import report_to_dict, write_text_atomic
 from memleak_cli.report.model import MetricTrend, RunReport, ScenarioResult, VariantResult
 from memleak_cli.reporters.summary import METRIC_LABEL, amount, short_path, summary_line
@@ -30,21 +31,18 @@ def growth_text(trend: MetricTrend | None) -> str:
 
 
 def lead_growth(result: VariantResult) -> str:
-    """The growth a matrix cell shows: the first leaking metric's slope, else Python heap blocks'."""
-    trend = next((t for t in result.trends if t.leaking), None) or result.trend("py_blocks")
+    """The growth a matrix cell shows: the lead metric's slope (:func:`memleak_cli.analysis.lead.lead_trend`)."""
+    trend = lead_trend(result)
     if trend is None:
         return "n/a"
     unit = "" if trend.unit == "bytes" else f" {trend.unit}"
     return f"{amount(trend.slope, trend.unit)}{unit}/it ({METRIC_LABEL.get(trend.metric, trend.metric)})"
 
 
-def held_since_baseline(result: VariantResult, metric: str) -> str:
+def held_text(result: VariantResult, metric: str) -> str:
     """How much *metric* rose from the baseline sample to the last measured one, or ``n/a``."""
-    baseline = next((s for s in result.samples if s.phase == "baseline"), None)
-    measured = [s for s in result.samples if s.phase == "measure"]
-    if baseline is None or not measured or getattr(baseline, metric) is None or getattr(measured[-1], metric) is None:
-        return "n/a"
-    return amount(getattr(measured[-1], metric) - getattr(baseline, metric), "bytes" if metric.endswith("_bytes") else "count")
+    held = held_since_baseline(result, metric)
+    return "n/a" if held is None else amount(held, "bytes" if metric.endswith("_bytes") else "count")
 
 
 def fix_effects(scenario: ScenarioResult) -> list[dict[str, Any]]:
@@ -121,7 +119,7 @@ def make_environment() -> Any:
         growth=growth_text,
         lead_growth=lead_growth,
     )
-    env.globals.update(held=held_since_baseline, metric_label=METRIC_LABEL)
+    env.globals.update(held=held_text, metric_label=METRIC_LABEL)
     return env
 
 

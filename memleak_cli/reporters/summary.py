@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from memleak_cli.analysis.lead import leaking_trend
 from memleak_cli.report.model import ScenarioResult
 from memleak_cli.units import format_bytes, format_count
 
@@ -40,7 +41,7 @@ def summary_line(scenario: ScenarioResult) -> str:
     """One sentence a reader understands in five seconds."""
     parts = []
     for result in scenario.variants:
-        lead = next((t for t in result.trends if t.leaking and not t.informational), None)
+        lead = leaking_trend(result)
         if result.verdict == "LEAK" and result.capped_bytes is not None:
             parts.append(f"{result.variant} was stopped when its process tree reached {format_bytes(result.capped_bytes)} (--max-rss)")
         elif result.verdict == "LEAK" and lead is not None:

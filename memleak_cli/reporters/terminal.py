@@ -11,6 +11,7 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
+from memleak_cli.analysis.lead import held_since_baseline, lead_trend
 from memleak_cli.report.model import (
     ChildProcess,
     MetricTrend,
@@ -40,19 +41,8 @@ def _growth_cell(trend: MetricTrend | None) -> Text:
 
 
 def _held_cell(result: VariantResult, metric: str) -> str:
-    baseline = next((s for s in result.samples if s.phase == "baseline"), None)
-    last = [s for s in result.samples if s.phase == "measure"]
-    if baseline is None or not last or getattr(baseline, metric) is None or getattr(last[-1], metric) is None:
-        return "n/a"
-    unit = "bytes" if metric.endswith("_bytes") else "count"
-    return amount(getattr(last[-1], metric) - getattr(baseline, metric), unit)
-
-
-def lead_trend(result: VariantResult) -> MetricTrend | None:
-    """The metric that speaks for *result*: its first leaking trend, else its first trend
-    (trends come in :data:`~memleak_cli.analysis.verdict.LEAD_ORDER`: gc objects first);
-    ``None`` when nothing was measured (a crash before three samples)."""
-    return next((t for t in result.trends if t.leaking and not t.informational), result.trends[0] if result.trends else None)
+    held = held_since_baseline(result, metric)
+    return "n/a" if held is None else amount(held, "bytes" if metric.endswith("_bytes") else "count")
 
 
 def _matrix_note(result: VariantResult) -> Text:

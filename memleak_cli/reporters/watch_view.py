@@ -12,7 +12,7 @@ from rich.text import Text
 from memleak_cli.report.watch_model import WatchPoint, WatchReport
 from memleak_cli.reporters.terminal import verdict_text
 from memleak_cli.units import format_bytes, format_duration
-from memleak_cli.watch import METRIC_LABEL, recent_per_minute
+from memleak_cli.watch.analysis import METRIC_LABEL, recent_per_minute
 
 _BARS = "▁▂▃▄▅▆▇█"
 

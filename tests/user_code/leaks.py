@@ -4,7 +4,7 @@
 ``flat`` makes the same objects and drops them (CLEAN); ``PAIR`` declares both as leaky/fixed.
 """
 
-from memleak_cli.scenario import Scenario, Variant, declare
+from memleak_cli.scenarios.contract import Scenario, Variant, declare
 
 KEPT: list[object] = []
 

@@ -19,14 +19,16 @@ import typer
 from rich.console import Console
 from rich.live import Live
 
-from memleak_cli.commands.run import default_json_path
+from memleak_cli.cli.run import default_json_path
 from memleak_cli.errors import EXIT_LEAK, UsageError
 from memleak_cli.report.jsonio import check_writable
 from memleak_cli.report.watch_model import WatchPoint, write_watch_report
 from memleak_cli.reporters.watch_view import live_panel, render_summary
 from memleak_cli.units import parse_duration, parse_size
-from memleak_cli.watch import Target, WatchSettings, prepare
-from memleak_cli.watch import watch as watch_target
+from memleak_cli.watch.sampler import prepare
+from memleak_cli.watch.sampler import watch as watch_target
+from memleak_cli.watch.settings import WatchSettings
+from memleak_cli.watch.target import Target
 
 
 def _option(parse, text: str, flag: str):  # type: ignore[no-untyped-def]
@@ -61,10 +63,10 @@ def watch(
         ),
     ] = None,
     warmup: Annotated[
-        str, typer.Option(help="First part of the watch kept out of the trend (start-up, imports).")
+        str, typer.Option("--warmup-time", help="Time at the start kept out of the trend (start-up, imports), e.g. 30s; a duration, not iterations as in 'run'.")
     ] = "0s",
     threshold: Annotated[
-        str, typer.Option(help="RSS/USS growth per minute that counts as a leak, e.g. 1MiB.")
+        str, typer.Option("--rate-threshold", help="RSS/USS growth per minute that counts as a leak, e.g. 1MiB; a rate, not per iteration as in 'run'.")
     ] = "1MiB",
     json_path: Annotated[
         Path | None,
@@ -87,8 +89,8 @@ def watch(
     settings = WatchSettings(
         interval=_option(parse_duration, interval, "--interval"),
         duration=None if duration is None else _option(parse_duration, duration, "--duration"),
-        warmup=_option(parse_duration, warmup, "--warmup"),
-        threshold_per_minute=float(_option(parse_size, threshold, "--threshold")),
+        warmup=_option(parse_duration, warmup, "--warmup-time"),
+        threshold_per_minute=float(_option(parse_size, threshold, "--rate-threshold")),
     ).validate()
     name = (
         f"watch-{pid}"

@@ -34,33 +34,31 @@ pympler deep size (tens of milliseconds or more). Track operations, not inner lo
 is not thread-safe, and a call nested in a call of the same tracker (recursion) is not measured
 on its own: only the outermost is.
 
-This module is callable (``memleak_cli.track(...)`` works whether ``memleak_cli.track`` resolves
-to this module or to the function), because a package attribute and a submodule of the same name
-cannot otherwise coexist.
+``traced``/``retained`` use the same attribution window as ``memleak run``
+(:class:`memleak_cli.measure.window.AttributionWindow`), one call wide.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
-import gc
 import logging
-import sys
 import time
-import tracemalloc
-import types
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from memleak_cli.analysis.thresholds import METRICS, Thresholds
 from memleak_cli.analysis.verdict import judge, trends
 from memleak_cli.errors import UsageError
 from memleak_cli.probes.cheap import take_sample
 from memleak_cli.report.model import Attribution, MetricTrend, RetainedObject, Sample
-from memleak_cli.settings import DEFAULT_WARMUP, MIN_TREND_POINTS
+from memleak_cli.settings import MIN_TREND_POINTS, RunSettings
 from memleak_cli.units import format_bytes, format_count
+
+if TYPE_CHECKING:
+    from memleak_cli.measure.window import AttributionWindow
 
 LOGGER = logging.getLogger("memleak.track")
 DEFAULT_KEEP = 1000
@@ -165,9 +163,7 @@ class TrackVerdict:
 class _Call:
     before: Sample
     started: float
-    traced_start: int | None
-    owns_tracing: bool
-    mark: Any
+    window: AttributionWindow | None
 
 
 class Tracker:
@@ -184,7 +180,7 @@ class Tracker:
         name: str,
         *,
         repeat: bool = False,
-        warmup: int = DEFAULT_WARMUP,
+        warmup: int = RunSettings.warmup,
         traced: bool = False,
         frames: int = 1,
         retained: bool = False,
@@ -225,40 +221,22 @@ class Tracker:
         self._measured: deque[tuple[Any, ...]] = deque(maxlen=keep)
         self._depth = 0
         self._call: _Call | None = None
-        self._prepared = False
 
     # -- context manager -------------------------------------------------------------------
     def __enter__(self) -> Tracker:
         self._depth += 1
         if self._depth > 1:
             return self
-        if self.retained and not self._prepared:
-            from memleak_cli.probes.allocations import prepare
-
-            prepare()  # import pympler/objgraph now, not inside the first measured call
-            self._prepared = True
         before = take_sample(self.calls, "before", 0.0)
-        owns = False
-        traced_start = None
-        if self.traced:
-            owns = not tracemalloc.is_tracing()
-            if owns:
-                tracemalloc.start(self.frames)
-            else:
-                gc.collect()  # garbage traced before the call must not be freed inside it
-            traced_start = tracemalloc.get_traced_memory()[0]
-        mark = None
-        if self.retained:
-            from memleak_cli.probes.retained import mark_heap
+        window = None
+        if self.traced or self.retained:
+            from memleak_cli.measure.window import AttributionWindow
 
-            mark = mark_heap()
-        self._call = _Call(
-            before=before,
-            started=time.perf_counter(),
-            traced_start=traced_start,
-            owns_tracing=owns,
-            mark=mark,
-        )
+            # one call is the window: no priming run (the call is the user's, and runs once)
+            window = AttributionWindow(frames=self.frames if self.traced else 0, top=self.top, sites=False, retained=self.retained)
+            window.__enter__()
+            window.mark()
+        self._call = _Call(before=before, started=time.perf_counter(), window=window)
         return self
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> Literal[False]:
@@ -268,20 +246,15 @@ class Tracker:
         call, self._call = self._call, None
         seconds = time.perf_counter() - call.started
         traced = peak = None
-        if call.traced_start is not None:
-            gc.collect()
-            now, high = tracemalloc.get_traced_memory()
-            traced = now - call.traced_start
-            peak = high - call.traced_start if call.owns_tracing else None
         found: list[RetainedObject] = []
         retained_bytes = roots = None
-        if call.mark is not None:
-            from memleak_cli.probes.retained import find_retained
-
-            found, retained_bytes, roots = find_retained(call.mark, top=self.top)
-            call.mark = None
-        if call.owns_tracing:
-            tracemalloc.stop()
+        if call.window is not None:
+            window_found = call.window.finish(1)
+            call.window.__exit__(None, None, None)
+            if self.traced:
+                traced, peak = window_found.traced_growth_bytes, window_found.traced_peak_bytes
+            if self.retained:
+                found, retained_bytes, roots = window_found.retained, window_found.retained_bytes, window_found.retained_roots
         index = self.calls
         phase = "warmup" if index < self.warmup else "measure"
         after = take_sample(index, phase, seconds)
@@ -430,13 +403,3 @@ def track(name: str, **options: Any) -> Tracker:
             metric.
     """
     return Tracker(name, **options)
-
-
-class _CallableModule(types.ModuleType):
-    """Lets ``memleak_cli.track(...)`` work when the attribute is this module, not the function."""
-
-    def __call__(self, name: str, **options: Any) -> Tracker:
-        return track(name, **options)
-
-
-sys.modules[__name__].__class__ = _CallableModule

@@ -7,8 +7,8 @@ import sys
 from rich.console import Console
 from rich.table import Table
 
-from memleak_cli.discovery import ENTRY_POINT_GROUP, builtin_scenarios, plugin_scenarios
-from memleak_cli.scenario import Scenario
+from memleak_cli.scenarios.contract import Scenario
+from memleak_cli.scenarios.discovery import ENTRY_POINT_GROUP, builtin_scenarios, plugin_scenarios
 
 
 def _variants(scenario: Scenario) -> str:

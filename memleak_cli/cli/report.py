@@ -7,13 +7,9 @@ from typing import Annotated
 
 import typer
 
+from memleak_cli.cli.outputs import default_html_path
 from memleak_cli.errors import UsageError
 from memleak_cli.report.jsonio import check_writable, read_report
-
-
-def default_html_path(json_path: Path) -> Path:
-    """The HTML file beside *json_path*: ``reports/run.json`` → ``reports/run.html``."""
-    return json_path.with_suffix(".html")
 
 
 def report(

@@ -109,3 +109,35 @@ def _running(proc: psutil.Process) -> bool:
         return proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
     except psutil.Error:
         return False
+
+
+def _uss(process: psutil.Process) -> int | None:
+    try:
+        return int(process.memory_full_info().uss)
+    except (psutil.AccessDenied, AttributeError):
+        return None
+
+
+def read_tree(process: psutil.Process) -> tuple[int, int | None, int] | None:
+    """``(RSS, USS, processes)`` of *process* and its children, in bytes; ``None`` when it has
+    exited (or is a zombie). USS is ``None`` when the OS hides the root's; a child whose USS is
+    hidden, or that ends while being read, is left out of the sum."""
+    try:
+        if process.status() == psutil.STATUS_ZOMBIE:
+            return None
+        rss = int(process.memory_info().rss)
+        uss = _uss(process)
+        kids = process.children(recursive=True)
+    except psutil.Error:
+        return None
+    processes = 1
+    for child in kids:
+        try:
+            rss += int(child.memory_info().rss)
+            child_uss = _uss(child)
+        except psutil.Error:
+            continue
+        processes += 1
+        if uss is not None and child_uss is not None:
+            uss += child_uss
+    return rss, uss, processes

@@ -14,14 +14,13 @@ values are compared only when they were measured the same way.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from memleak_cli import __version__
 from memleak_cli.errors import ReportFileError, ScenarioError
-from memleak_cli.report.jsonio import write_json_atomic
+from memleak_cli.report.jsonio import read_document, write_json_atomic
 from memleak_cli.report.model import RunReport, VariantResult
 
 FORMAT = "memleak-baseline"
@@ -153,14 +152,7 @@ def read_baseline(path: Path) -> Baseline | None:
         ReportFileError: unreadable, not JSON (e.g. truncated), or not a memleak baseline.
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    if not path.exists():
         return None
-    except OSError as exc:
-        raise ReportFileError(f"cannot read baseline {path}: {exc.strerror or exc}") from exc
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ReportFileError(f"{path}: baseline is not valid JSON (line {exc.lineno}: {exc.msg}); is it truncated? Record it again with 'memleak baseline update'") from exc
+    data = read_document(path, "memleak baseline")
     return baseline_from_dict(data, str(path))

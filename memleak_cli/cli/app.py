@@ -7,7 +7,7 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from memleak_cli.commands import baseline, gate, list_cmd, report, run, watch
+from memleak_cli.cli import baseline, gate, list_cmd, report, run, watch
 from memleak_cli.errors import MemleakError
 
 EXIT_INTERRUPTED = 130
@@ -22,7 +22,8 @@ class MemleakGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except MemleakError as exc:
-            typer.echo(f"error: {exc}", err=True)
+            for line in str(exc).splitlines() or [""]:
+                typer.echo(f"{exc.prefix}: {line}", err=True)
             raise typer.Exit(exc.exit_code) from exc
         except KeyboardInterrupt:
             typer.echo("interrupted", err=True)

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from memleak_cli.discovery import load_scenario
 from memleak_cli.errors import ScenarioError, UsageError
-from memleak_cli.scenario import DEFAULT_VARIANTS, Scenario
+from memleak_cli.scenarios.contract import DEFAULT_VARIANTS, Scenario
+from memleak_cli.scenarios.discovery import load_scenario
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,8 @@ whole run — parent and children — at their own scenarios.
 The parent process resolves the spec to validate it and learn the variant names; each measuring
 child resolves the same string again with the same working folder.
 
-What the attribute may be (see :func:`as_scenario`): a :class:`~memleak_cli.scenario.Scenario`
-(used as is), the result of :func:`~memleak_cli.scenario.declare` (``leaky``/``fixed``), a dict
+What the attribute may be (see :func:`as_scenario`): a :class:`~memleak_cli.scenarios.contract.Scenario`
+(used as is), the result of :func:`~memleak_cli.scenarios.contract.declare` (``leaky``/``fixed``), a dict
 of ``declare()`` arguments, or a plain callable — one variant called ``main`` expected CLEAN.
 """
 
@@ -38,12 +38,12 @@ from pathlib import Path
 from typing import Any
 
 from memleak_cli.errors import ScenarioError, UsageError
-from memleak_cli.scenario import SIZES, Scenario, Variant, adapt_variant_callable, declare
+from memleak_cli.scenarios.contract import SIZES, Scenario, Variant, adapt_variant_callable, declare
 
 ENTRY_POINT_GROUP = "memleak.scenarios"
 MAIN_VARIANT = "main"
 PACKAGE_ENV = "MEMLEAK_SCENARIO_PACKAGE"
-DEFAULT_PACKAGE = "scenarios"
+DEFAULT_PACKAGE = "memleak_scenarios"
 
 
 def builtin_scenarios(broken: dict[str, str] | None = None) -> dict[str, Scenario]:
@@ -114,7 +114,7 @@ def as_scenario(obj: Any, *, name: str, where: str) -> Scenario:
     """Make a :class:`Scenario` of a user's object.
 
     * a ``Scenario`` is used as is (an empty name becomes *name*);
-    * a dict is passed to :func:`~memleak_cli.scenario.declare` as keyword arguments;
+    * a dict is passed to :func:`~memleak_cli.scenarios.contract.declare` as keyword arguments;
     * a callable is one variant, ``main``, expected CLEAN: taking no argument it is the
       iteration, taking one it is a factory called with the size profile.
 
@@ -144,7 +144,7 @@ def as_scenario(obj: Any, *, name: str, where: str) -> Scenario:
         else:
             raise ScenarioError(
                 f"{where} is a {type(obj).__name__}, not a scenario: use a callable, "
-                "memleak_cli.scenario.declare(...) or a Scenario"
+                "memleak_cli.scenarios.contract.declare(...) or a Scenario"
             )
     except TypeError as exc:
         raise ScenarioError(f"{where}: {exc}") from exc

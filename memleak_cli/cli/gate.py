@@ -1,0 +1,67 @@
+"""CI regression gate: run scenarios; fail when a variant expected CLEAN is not, or growth or retained size exceeds the baseline by more than the tolerance.
+
+Exit status: 0 every check passed; 1 a check failed; 2 bad usage, config or baseline file;
+3 a scenario crashed; 130 / 143 interrupted by SIGINT / SIGTERM (the report of what was
+measured is written, marked incomplete). Without a baseline file only expectations are checked
+(run 'memleak baseline update' to record one).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from memleak_cli import engine
+from memleak_cli.analysis.gate import check_baseline_size, evaluate
+from memleak_cli.cli.options import settings_options
+from memleak_cli.cli.outputs import default_json_path, prepare_outputs
+from memleak_cli.cli.progress import variant_progress
+from memleak_cli.config import load_config
+from memleak_cli.errors import LeakFound, ScenarioCrashed
+from memleak_cli.report.baseline import read_baseline
+from memleak_cli.report.jsonio import write_report
+from memleak_cli.reporters.gate import summary_lines, write_junit
+from memleak_cli.reporters.terminal import TerminalReporter
+from memleak_cli.scenarios.discovery import builtin_scenarios
+from memleak_cli.scenarios.plan import plan
+from memleak_cli.settings import GATE, resolve
+
+
+@settings_options(GATE)
+def gate(
+    junit: Annotated[Path | None, typer.Option("--junit", help="Also write JUnit XML here: one testcase per scenario × variant.")] = None,
+    json_path: Annotated[Path | None, typer.Option("--json", help="Where to write the JSON run report. [default: reports/memleak-gate-<time>.json]")] = None,
+    *,
+    flags: dict[str, Any],
+) -> None:
+    """CI regression gate: run scenarios; fail when a variant expected CLEAN is not, or growth or
+    retained size exceeds the baseline by more than the tolerance."""
+    resolved = resolve(load_config(), flags)
+    settings = resolved.run
+    recorded = read_baseline(resolved.baseline_path)
+    check_baseline_size(recorded, settings.size, resolved.baseline_path)
+    planned = plan(resolved.scenarios or list(builtin_scenarios()), "all", settings.size)
+    out_path = json_path or default_json_path("gate")
+    prepare_outputs(out_path, ("--junit", junit))
+
+    with variant_progress(Console(stderr=True)) as (on_variant, on_sample):
+        report = engine.run(planned, settings, command=["memleak", *sys.argv[1:]], jobs=settings.jobs,
+                            on_variant=on_variant, on_sample=on_sample, artifacts=out_path.with_suffix(""))
+    write_report(report, out_path)  # first: whatever happens next, the measurements are kept
+    result = evaluate(report, recorded, resolved.tolerance, resolved.baseline_path)
+    if junit is not None:
+        write_junit(result, junit)
+    if sys.stdout.isatty():
+        TerminalReporter(verbose=False).render(report, sys.stdout)
+    for line in summary_lines(result):
+        typer.echo(line)
+    typer.echo(f"JSON report: {out_path}" + (f"; JUnit XML: {junit}" if junit is not None else ""))
+    engine.raise_for_interruption(report, out_path)
+    if any(c.crashed for c in result.checks):
+        raise ScenarioCrashed(f"{sum(c.crashed for c in result.checks)} of {len(result.checks)} checks crashed")
+    if not result.passed:
+        raise LeakFound(f"{len(result.failed)} of {len(result.checks)} checks failed")

@@ -1,0 +1,184 @@
+"""The measuring process: runs one variant of one scenario and streams what it measures.
+
+Started by :mod:`memleak_cli.measure.parent` as ``python -m memleak_cli.measure.worker SPEC.json``, so each
+variant has a fresh interpreter and its own heap. Every measurement is written at once as one
+JSON line to the events file named in the spec, so a crash, a kill or an interrupt loses nothing
+that was already measured.
+
+Order of work: a baseline sample; warm-up iterations; measured iterations (cheap samples only;
+objgraph type counts at both ends); then the attribution window: one priming iteration and
+``window`` more, traced by tracemalloc with ``frames`` frames (when > 0), with the heap marked
+after the priming one to find what the window retained. The window takes one sample, at its
+end (its ``seconds`` is the mean iteration time in the window). A pympler type summary is taken
+before the priming iteration and after the window (untraced; each is emitted at once so that
+the first does not weigh on the second). With the memray probe, ``window`` more iterations
+run under ``memray.Tracker`` after the tracemalloc window (never both at once).
+
+Every sample trims the C heap after reading RSS (``malloc_trim(0)``) unless the spec says
+``"trim": false``; see :mod:`memleak_cli.probes.allocator`.
+"""
+
+from __future__ import annotations
+
+import gc
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from typing import IO
+
+from memleak_cli.measure.protocol import (
+    Event,
+    Finished,
+    NativeMeasured,
+    SampleTaken,
+    ScenarioFailed,
+    TypesCounted,
+    WindowMeasured,
+    WorkerSpec,
+    encode,
+)
+from memleak_cli.report.model import Attribution
+
+Iterate = Callable[[], object]
+TakeSample = Callable[[int, str, float], None]
+
+
+class EventWriter:
+    """Writes one event per line (:func:`~memleak_cli.measure.protocol.encode`) and flushes it,
+    so the parent sees it at once."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self._stream = stream
+
+    def emit(self, event: Event) -> None:
+        """Write *event* as one line."""
+        self._stream.write(encode(event))
+        self._stream.flush()
+
+
+def _run(spec: WorkerSpec, events: EventWriter) -> None:
+    from memleak_cli.probes.cheap import take_sample
+    from memleak_cli.probes.typecounts import type_counts, type_growth
+    from memleak_cli.scenarios.discovery import load_scenario
+
+    scenario = load_scenario(spec.scenario)
+    variant = scenario.variant(spec.variant)
+    iterate = variant.factory(scenario.sizes[spec.size])
+
+    def one_sample(index: int, phase: str, seconds: float) -> None:
+        events.emit(SampleTaken(take_sample(index, phase, seconds, trim=spec.trim)))
+
+    def one(index: int, phase: str) -> None:
+        started = time.perf_counter()
+        iterate()
+        one_sample(index, phase, time.perf_counter() - started)
+
+    # objgraph's first typestats imports and allocates: done here, before the baseline, so the
+    # type counts between warm-up and the measured iterations do not disturb the first samples
+    type_counts()
+    one_sample(-1, "baseline", 0.0)
+    for index in range(spec.warmup):
+        one(index, "warmup")
+    types_before = type_counts()
+    for index in range(spec.warmup, spec.iterations):
+        one(index, "measure")
+    types_after = type_counts()
+    measured = spec.iterations - spec.warmup
+    events.emit(TypesCounted(type_growth(types_before, types_after, measured, spec.top)))
+    del types_before, types_after
+    if spec.window > 0:
+        _attribution_window(spec, events, iterate, one_sample)
+        if "memray" in spec.probes:
+            _native_window(spec, events, iterate)
+    events.emit(Finished())
+
+
+def _attribution_window(spec: WorkerSpec, events: EventWriter, iterate: Iterate, one_sample: TakeSample) -> None:
+    from memleak_cli.measure.window import AttributionWindow
+    from memleak_cli.probes.typesizes import type_size_diff, type_summary
+
+    # pympler's summary walks every object twice (~3 s on a 10^5-object heap): only on request
+    began = time.perf_counter()
+    sizes_before = type_summary() if "pympler" in spec.probes else None
+    summary_seconds = time.perf_counter() - began
+    seconds = [0.0] * spec.window
+    with AttributionWindow(frames=spec.frames, top=spec.top) as window:
+        iterate()  # the priming iteration: see memleak_cli.measure.window
+        window.mark()
+        # No samples inside the window: psutil and the event writer would show up in the diff.
+        for index in range(spec.window):
+            began = time.perf_counter()
+            iterate()
+            seconds[index] = time.perf_counter() - began
+        found = window.finish(spec.window)
+        # sampled before tracing stops, so the window's sample carries tracemalloc's current/peak
+        one_sample(spec.iterations + spec.window, "window", sum(seconds) / spec.window)
+    attribution = Attribution(
+        window_iterations=spec.window,
+        frames=spec.frames,
+        traced=found.traced,
+        traced_growth_bytes=found.traced_growth_bytes,
+        traced_growth_per_iteration=None if found.traced_growth_bytes is None else found.traced_growth_bytes / spec.window,
+        sites=found.sites,
+        retained=found.retained,
+        retained_bytes=found.retained_bytes or 0,
+        retained_roots=found.retained_roots or 0,
+        seconds=found.seconds,
+        traced_seconds=sum(seconds) / spec.window if found.traced else None,
+    )
+    del found
+    if sizes_before is not None:
+        gc.collect()
+        began = time.perf_counter()
+        attribution.type_sizes = type_size_diff(sizes_before, type_summary(), spec.top)
+        attribution.type_sizes_seconds = summary_seconds + time.perf_counter() - began
+    events.emit(WindowMeasured(attribution))
+
+
+def _native_window(spec: WorkerSpec, events: EventWriter, iterate: Iterate) -> None:
+    from pathlib import Path
+
+    from memleak_cli.probes.native import NativeProbeError, leaked_sites, track_window
+
+    capture = Path(spec.memray_capture)
+    try:
+        per_iteration, setup = track_window(capture, iterate, spec.window)
+        began = time.perf_counter()
+        native, python, sites = leaked_sites(capture, spec.top)
+        reading = time.perf_counter() - began
+    except NativeProbeError as exc:  # no memray here, or another tracker active: the rest stands
+        events.emit(NativeMeasured(error=str(exc)))
+        return
+    events.emit(
+        NativeMeasured(
+            iterations=spec.window,
+            seconds=per_iteration,
+            overhead_seconds=setup + reading,
+            native_growth_bytes=native,
+            native_python_bytes=python,
+            sites=sites,
+            capture=str(capture),
+        )
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: ``python -m memleak_cli.measure.worker SPEC.json``. Returns 0, or 3 when the
+    scenario raised."""
+    from pathlib import Path
+
+    args = sys.argv[1:] if argv is None else argv
+    spec = WorkerSpec.read(Path(args[0]))
+    with open(spec.events, "a", encoding="utf-8", errors="backslashreplace") as stream:
+        events = EventWriter(stream)
+        try:
+            _run(spec, events)
+        except BaseException as exc:  # report every failure, KeyboardInterrupt included
+            events.emit(ScenarioFailed(f"{type(exc).__name__}: {exc}", traceback.format_exc()))
+            return 3
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
