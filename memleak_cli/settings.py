@@ -316,6 +316,9 @@ def resolve(config: Config, flags: dict[str, Any] | None = None) -> Resolved:
     thresholds = Thresholds(**{s.target: float(chosen[s.name]) for s in SETTINGS if s.target})
     jobs = int(chosen["jobs"])
     max_rss = default_max_rss(jobs) if chosen["max_rss"] is None else int(chosen["max_rss"])
+    given_cap = flags.get("max_rss", config.values.get("max_rss"))
+    if max_rss == 0 and given_cap is not None and any(c in "123456789" for c in str(given_cap).lower().split("e")[0]):
+        raise UsageError(f"--max-rss {given_cap} rounds to 0 B: give a size such as 4GiB, or 0 for no cap")
     if 0 < max_rss < 1024 * 1024:
         raise UsageError(f"--max-rss {max_rss} B is below 1 MiB, too small for any Python process: give a size such as 4GiB, or 0 for no cap")
     run = RunSettings(

@@ -97,7 +97,7 @@ def test_html_and_json_on_the_same_path_is_refused_before_any_work(tmp_path):
     same = tmp_path / "same.out"
     result = invoke("run", "optuna", "--json", str(same), "--html", str(same))
     assert result.exit_code == 2
-    assert result.output.strip() == f"error: --html and --json both name {same}: give the HTML page another name"
+    assert result.output.strip() == f"error: --html and --json both name {same}: give each file its own name"
     assert not same.exists()
 
 

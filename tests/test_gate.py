@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from memleak_cli.reporters.gate import junit_tree, summary_lines, write_junit
 from memleak_cli.analysis.gate import (
     check_baseline_size,
     evaluate,
@@ -27,6 +26,7 @@ from memleak_cli.report.baseline import (
 )
 from memleak_cli.report.jsonio import write_report
 from memleak_cli.report.model import Attribution, RunReport, ScenarioResult, VariantResult
+from memleak_cli.reporters.gate import junit_tree, summary_lines, write_junit
 
 LEAKS = Path(__file__).parent / "user_code" / "leaks.py"
 FAST = ["--size", "small", "-n", "6", "--warmup", "1", "--window", "2", "--frames", "1"]
@@ -218,7 +218,7 @@ def test_baseline_refuses_a_crashed_variant():
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ('{"format": "memleak-baseline", "version": 1, "size": "sm', "baseline is not valid JSON (line 1: Unterminated string"),
+        ('{"format": "memleak-baseline", "version": 1, "size": "sm', "not valid JSON (line 1: Unterminated string"),
         ('{"schema_version": 1}', 'not a memleak baseline (no "format": "memleak-baseline")'),
         ('{"format": "memleak-baseline", "version": 9}', "baseline version 9 is not supported"),
         ('{"format": "memleak-baseline", "version": 1, "size": "small"}', "malformed baseline: KeyError: 'entries'"),
@@ -248,7 +248,7 @@ def test_gate_with_corrupt_baseline_exits_2_before_running(tmp_path):
     result = invoke("gate", "-s", f"{LEAKS}::flat", "--baseline", str(path), *FAST)
     assert result.exit_code == 2
     assert result.stderr.strip().splitlines() == [
-        f"error: {path}: baseline is not valid JSON (line 1: Expecting property name enclosed in double quotes); "
+        f"error: {path}: not valid JSON (line 1: Expecting property name enclosed in double quotes); "
         "is it truncated? Record it again with 'memleak baseline update'"
     ]
 

@@ -38,7 +38,7 @@ from memleak_cli.report.model import (
 )
 from memleak_cli.reporters.terminal import TerminalReporter, short_symbol
 from memleak_cli.scenarios.discovery import load_scenario
-from memleak_cli.settings import RunSettings
+from memleak_cli.settings import RunSettings, probe_list
 from tests import native_scenarios
 
 MiB = 1024 * 1024
@@ -188,7 +188,7 @@ def test_a_report_without_the_new_fields_still_loads():
 
 def test_probe_settings_are_validated():
     with pytest.raises(UsageError, match="unknown probe 'valgrind': use memray"):
-        RunSettings(probes=("valgrind",)).validate()
+        probe_list(["valgrind"])
     with pytest.raises(UsageError, match="--probe memray needs an attribution window"):
         RunSettings(probes=("memray",), window=0).validate()
 
@@ -196,7 +196,7 @@ def test_probe_settings_are_validated():
 def test_cli_rejects_an_unknown_probe_in_one_line():
     result = CliRunner().invoke(app, ["run", "tests.native_scenarios:CTYPES_MALLOC", "--probe", "valgrind"])
     assert result.exit_code == 2
-    assert result.output.strip() == "error: unknown probe 'valgrind': use memray, pympler"
+    assert result.output.strip() == "error: --probe: unknown probe 'valgrind': use memray, pympler"
 
 
 def test_trim_gives_free_pages_back_on_glibc():

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from memleak_cli import engine
-from memleak_cli.scenarios.plan import Planned
 from memleak_cli.scenarios.discovery import load_scenario
+from memleak_cli.scenarios.plan import Planned
 from memleak_cli.settings import RunSettings
 
 pytestmark = pytest.mark.slow

@@ -20,15 +20,21 @@ from typer.testing import CliRunner
 
 from memleak_cli.cli import run as run_command
 from memleak_cli.cli.app import app
+from memleak_cli.config import Config
 from memleak_cli.engine import new_report
 from memleak_cli.engine import run as run_engine
 from memleak_cli.errors import ReportFileError, UsageError
 from memleak_cli.measure.interrupts import StopOnSignal
 from memleak_cli.measure.parent import run_variant
-from memleak_cli.report.jsonio import read_report, report_to_dict, write_json_atomic, write_report
+from memleak_cli.report.jsonio import (
+    check_writable,
+    read_report,
+    report_to_dict,
+    write_json_atomic,
+    write_report,
+)
 from memleak_cli.scenarios.discovery import load_scenario
 from memleak_cli.scenarios.plan import Planned as PlannedScenario
-from memleak_cli.config import Config
 from memleak_cli.settings import RunSettings, resolve
 from memleak_cli.units import parse_size
 from tests.synthetic_scenarios import HANGING_ITERATION, HOG_BYTES
@@ -341,18 +347,18 @@ FLAT = spec("FLAT")
         (["--max-rss", "-3"], "error: --max-rss: cannot read size '-3': use a non-negative number with an optional unit, e.g. 4096, 4KiB, 1.5MB"),
         (["--max-rss", "4 XiB"], "error: --max-rss: unknown size unit 'XiB' in '4 XiB': use B, kB, MB, GB, KiB, MiB or GiB"),
         (["--heap-threshold", "1e400"], "error: --heap-threshold: size '1e400' is too large"),
-        (["-n", "0"], "error: --iterations 0 is too few for a trend: use at least 5 (warm-up 2 + 3 measured)"),
-        (["-n", "-4"], "error: --iterations -4 is too few for a trend: use at least 5 (warm-up 2 + 3 measured)"),
-        (["--warmup", "-1"], "error: --warmup must be 0 or more, got -1"),
-        (["--window", "-1"], "error: --window must be 0 or more, got -1"),
-        (["--frames", "-2"], "error: --frames must be 0 or more, got -2"),
-        (["--frames", "101"], "error: --frames 101 is too deep: use at most 100 (tracemalloc slows down with every frame)"),
-        (["--top", "0"], "error: --top must be at least 1"),
-        (["--jobs", "0"], "error: --jobs must be at least 1, got 0"),
-        (["--timeout", "-1"], "error: --timeout must be a number of seconds, 0 or more (0: no limit), got -1.0"),
-        (["--timeout", "nan"], "error: --timeout must be a number of seconds, 0 or more (0: no limit), got nan"),
-        (["--objects-threshold", "inf"], "error: --objects-threshold must be a number, 0 or more, got inf"),
-        (["--size", "huge"], "error: unknown size 'huge': use one of small, medium, large"),
+        (["-n", "0"], "error: --iterations: must be from 1 to 1000000, got 0"),
+        (["-n", "4"], "error: --iterations 4 is too few for a trend: use at least 5 (warm-up 2 + 3 measured)"),
+        (["--warmup", "-1"], "error: --warmup: must be 0 or more, got -1"),
+        (["--window", "-1"], "error: --window: must be from 0 to 10000, got -1"),
+        (["--frames", "-2"], "error: --frames: must be from 0 to 100, got -2"),
+        (["--frames", "101"], "error: --frames: must be from 0 to 100, got 101"),
+        (["--top", "0"], "error: --top: must be from 1 to 10000, got 0"),
+        (["--jobs", "0"], "error: --jobs: must be from 1 to 256, got 0"),
+        (["--timeout", "-1"], "error: --timeout: must be a number, 0 or more, got -1.0"),
+        (["--timeout", "nan"], "error: --timeout: must be a number, 0 or more, got nan"),
+        (["--objects-threshold", "inf"], "error: --objects-threshold: must be a number, 0 or more, got inf"),
+        (["--size", "huge"], "error: --size: must be one of small, medium, large, got 'huge'"),
         (["--variant", "slow"], "error: scenario 'flat' has no variant 'slow': use both, all or one of leaky"),
         (["--json", "."], "error: report path . is a folder: give a file name such as run.json"),
     ],
@@ -368,7 +374,7 @@ def test_a_report_path_with_a_nul_byte_is_refused(tmp_path):
     result = cli.invoke(app, ["run", FLAT, "--json", "a\0b.json"])  # click refuses it first
     assert result.exit_code == 2 and "embedded null byte" in result.output
     with pytest.raises(ReportFileError, match="holds a NUL byte"):
-        run_command.check_writable(Path("a\0b.json"))
+        check_writable(Path("a\0b.json"))
 
 
 @pytest.mark.parametrize(
@@ -403,7 +409,7 @@ def test_limits_resolve_to_bytes_and_seconds_with_zero_turning_them_off():
 
 
 @pytest.mark.parametrize(("max_rss", "line"), [
-    ("0.4", "--max-rss 0 B is below 1 MiB"),
+    ("0.4", "--max-rss 0.4 rounds to 0 B"),
     ("1000", "--max-rss 1000 B is below 1 MiB"),
 ])
 def test_a_max_rss_too_small_to_run_anything_is_refused(max_rss, line):

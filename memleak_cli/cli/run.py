@@ -55,8 +55,10 @@ def run(
     with variant_progress(Console(stderr=True)) as (on_variant, on_sample):
         report = engine.run(planned, settings, command=["memleak", *sys.argv[1:]], jobs=settings.jobs, on_variant=on_variant,
                             on_sample=on_sample, artifacts=out_path.with_suffix(""), broken=broken)
-    write_report(report, out_path)  # first: whatever happens while rendering, the measurements are kept
-    TerminalReporter(verbose=not quiet).render(report, sys.stdout)
+    try:
+        write_report(report, out_path)  # first: whatever happens while rendering, the measurements are kept
+    finally:  # and a report that cannot be written is still shown
+        TerminalReporter(verbose=not quiet).render(report, sys.stdout)
     typer.echo(f"JSON report: {out_path}")
     if html_path is not None:
         from memleak_cli.reporters.html import write_html

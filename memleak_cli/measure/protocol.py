@@ -149,7 +149,8 @@ def decode(line: str | bytes) -> Event:
     Raises:
         ProtocolError: not JSON, another version, an unknown kind or fields that do not match.
     """
-    from memleak_cli.report.jsonio import build_dataclass
+    from memleak_cli.report.jsonio import Malformed
+    from memleak_cli.report.jsonio import decode as decode_fields
 
     try:
         data = json.loads(line)
@@ -162,6 +163,6 @@ def decode(line: str | bytes) -> Event:
         raise ProtocolError("an event of unknown kind")
     data.pop("version")
     try:
-        return build_dataclass(cls, data)  # type: ignore[no-any-return]
-    except (TypeError, ValueError, KeyError) as exc:
+        return decode_fields(cls, data, cls.KIND)  # type: ignore[no-any-return]
+    except Malformed as exc:
         raise ProtocolError(f"bad {cls.KIND} event: {exc}") from None

@@ -154,5 +154,8 @@ def read_baseline(path: Path) -> Baseline | None:
     path = Path(path)
     if not path.exists():
         return None
-    data = read_document(path, "memleak baseline")
+    try:
+        data = read_document(path, "memleak baseline")
+    except ReportFileError as exc:
+        raise ReportFileError(f"{exc} Record it again with 'memleak baseline update'") from None
     return baseline_from_dict(data, str(path))
