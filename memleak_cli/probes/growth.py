@@ -23,12 +23,22 @@ never uses ``gc.get_objects()``. No user code runs: attributes are read through 
 ``__dict__``/slot descriptors, containers through the C base methods (``dict.items(d)``), sizes
 with ``object.__sizeof__`` where a class defines ``__sizeof__`` in Python; anything that can
 still raise is caught. Reading an instance's ``__dict__`` makes CPython 3.11 build the dict of
-an instance that kept its attributes inline (as ``vars()`` does): about 100 bytes once per such
-instance, on the first walk.
+an instance that kept its attributes inline (as ``vars()`` does): one dict object per such
+instance, once, on the first walk; other threads' ``frame.f_locals`` is read as debuggers do.
 
-Cost (2-core machine, ``python -m benchmarks.scale --probes growth-walk``): see the README;
-an object is put in the visited set only when its reference count says a second reference
-exists (:func:`_reference_baseline`), so the set holds the shared objects, not the whole heap.
+Limits: a dict that passes :data:`MANY_KEYS` between walks changes shape (``['a']`` →
+``[*]``), so its growth is seen from the walk after; weak references, code objects, frames met
+on the way (not as roots) and the elements of numpy object arrays are not followed; a class
+whose ``__dict__`` is a user property is walked through its unnamed referents (``<list>``).
+
+Cost, measured on 2 shared AMD EPYC cores (``python -m benchmarks.scale --objects 100000
+1000000 --probes growth-walk``, load average 3.6): one walk of the 10^5-object heap (2.4·10^5
+objects reached) takes 0.23 s, of the 10^6-object heap (2.0·10^6 reached) 1.05–1.12 s; the
+probe's peak RSS rises 15 MiB and 31 MiB (two walks and the diff; tracemalloc peak of one walk
+4.5 and 18.5 MiB). The walk keeps per-object work small: node lists of objects, path strings
+per node only, and an object enters the visited set only when its reference count says a
+second referrer exists (:func:`_reference_baseline`) — a set of every id took 2.5 s and
++157 MiB on the 10^6 heap. The collector is paused meanwhile.
 """
 
 from __future__ import annotations
