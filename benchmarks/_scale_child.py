@@ -109,11 +109,11 @@ def run_probe(probe: str, frames: int) -> dict[str, Any]:
     if probe == "growth-walk":
         from memleak_cli.probes.growth import growing_paths, walk
 
-        first = walk()
+        walk_before = walk()
         iteration()
-        last = walk()
-        growing = growing_paths([first, last], [1])
-        return {"walk_seconds": [first.seconds, last.seconds], "visited": last.visited, "nodes": len(last.paths),
+        walk_after = walk()
+        growing = growing_paths([walk_before, walk_after], [1])
+        return {"walk_seconds": [walk_before.seconds, walk_after.seconds], "visited": walk_after.visited, "nodes": len(walk_after.paths),
                 "growing": [g.path for g in growing[:3]], "growing_bytes_per_iteration": [g.bytes_per_iteration for g in growing[:3]]}
     raise SystemExit(f"unknown probe {probe!r}")
 
