@@ -12,7 +12,9 @@ keeps 1 000 new objects per iteration (and drops 1 000 more):
   the start would), then the same snapshot + iteration + snapshot + diff;
 * ``typestats`` — ``type_counts()`` (objgraph.typestats), iteration, ``type_counts()``, ``type_growth``;
 * ``retained`` — ``mark_heap()``, iteration, ``find_retained(top=10)`` (roots, pympler sizes,
-  objgraph reference chains).
+  objgraph reference chains);
+* ``growth-walk`` — the heap is made a module global (a walk starts from modules), then
+  ``growth.walk()``, iteration, ``walk()``, ``growing_paths`` (each walk's seconds in ``found``).
 
 Peak memory is the kernel's high-water mark: the process resets it (``5`` into
 ``/proc/self/clear_refs``) just before the probe and reads ``VmHWM`` after. Prints one JSON line.
@@ -36,6 +38,7 @@ class Record:
 
 
 kept: list[Any] = []
+heap_root: list[Any] = []  # the growth-walk probe hangs the heap here: walks start from modules
 
 
 def iteration() -> None:
@@ -100,6 +103,15 @@ def run_probe(probe: str, frames: int) -> dict[str, Any]:
             iteration()
             found = window.finish(1)
         return {"retained_bytes": found.retained_bytes, "roots": found.retained_roots, "paths": [r.path for r in found.retained[:3]]}
+    if probe == "growth-walk":
+        from memleak_cli.probes.growth import growing_paths, walk
+
+        walk_before = walk()
+        iteration()
+        walk_after = walk()
+        growing = growing_paths([walk_before, walk_after], [1])
+        return {"walk_seconds": [walk_before.seconds, walk_after.seconds], "visited": walk_after.visited, "nodes": len(walk_after.paths),
+                "growing": [g.path for g in growing[:3]], "growing_bytes_per_iteration": [g.bytes_per_iteration for g in growing[:3]]}
     raise SystemExit(f"unknown probe {probe!r}")
 
 
@@ -114,12 +126,15 @@ def main(argv: list[str]) -> int:
 
     import memleak_cli.probes.allocations  # noqa: F401
     import memleak_cli.probes.cheap  # noqa: F401
+    import memleak_cli.probes.growth  # noqa: F401
     import memleak_cli.probes.retained  # noqa: F401
 
     if probe == "tracemalloc-whole-heap":
         tracemalloc.start(frames)
     started = time.perf_counter()
     heap = build_heap(objects)
+    if probe == "growth-walk":
+        heap_root.append(heap)
     gc.collect()
     built = time.perf_counter() - started
     live = len(gc.get_objects())

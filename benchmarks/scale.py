@@ -6,13 +6,15 @@ of N live gc-tracked objects, then run the probe once around a small workload, a
 worker runs it. Probes: the per-iteration ``sample``; ``tracemalloc`` snapshot + compare as
 memleak uses it (tracing starts at the attribution window, so the old heap is not traced) and,
 for contrast, with the whole heap traced; objgraph ``typestats`` before/after + diff; and the
-retained-object search (``mark_heap`` + ``find_retained``). The growth exponent k is the slope
+retained-object search (``mark_heap`` + ``find_retained``); and the heap-growth walk over named
+paths (``growth.walk`` twice + ``growing_paths``). The growth exponent k is the slope
 of log(time) against log(N) between the smallest and largest heap: time ∝ N^k.
 
 Run from the repository root::
 
     python -m benchmarks.scale                        # 10^5, 10^6, 5·10^6 objects
     python -m benchmarks.scale --objects 100000 300000
+    python -m benchmarks.scale --objects 100000 1000000 --probes growth-walk
 
 Writes ``reports/benchmarks/scale.json``.
 """
@@ -35,7 +37,7 @@ from benchmarks._common import machine, machine_line, out_path, size_text, write
 from memleak_cli.report.jsonio import write_json_atomic
 from memleak_cli.settings import RunSettings
 
-PROBES = ("sample", "tracemalloc", "tracemalloc-whole-heap", "typestats", "retained")
+PROBES = ("sample", "tracemalloc", "tracemalloc-whole-heap", "typestats", "retained", "growth-walk")
 
 
 def run_child(objects: int, probe: str, frames: int, timeout: float) -> dict[str, Any]:

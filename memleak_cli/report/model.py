@@ -290,3 +290,28 @@ class RunReport:
     complete: bool = True
     # the signal number that stopped the run (SIGINT 2, SIGTERM 15); None when it ran to the end
     interrupted_by: int | None = None
+
+
+@dataclass
+class GrowingPath:
+    """A reference path whose object count rose at every heap walk (``probes.growth``).
+
+    ``path`` is the path shape from a module global or a thread's frame, collections written
+    ``[*]`` (``model_server.server.history[*]``); ``fingerprint`` 16 hex digits of the SHA-256 of
+    that shape (names, container and leaf types; no addresses, no dynamic keys), the same across
+    runs and machines. ``counts`` holds the objects on the path at each walk; ``held`` the last
+    of them and ``held_bytes`` the bytes of everything under the path then (shallow sizes,
+    numpy buffers by ``nbytes``). ``objects_per_iteration``/``bytes_per_iteration`` are the
+    growth from the first walk to the last divided by the iterations between them. ``leaf``
+    describes one element from type names, key names and mean sizes
+    (``dict → {'features': ndarray 1.6 KiB}``).
+    """
+
+    path: str
+    fingerprint: str
+    objects_per_iteration: float
+    bytes_per_iteration: float
+    held: int
+    held_bytes: int
+    counts: list[int] = field(default_factory=list)
+    leaf: str = ""

@@ -1,0 +1,1 @@
+"""Tests of memleak_cli.probes."""
