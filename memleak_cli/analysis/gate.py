@@ -117,7 +117,8 @@ def evaluate(report: RunReport, baseline: Baseline | None, tolerance: Tolerance,
                 check.failures.append(f"crashed: {variant.reason}")
                 continue
             if measured.expect == "CLEAN" and measured.verdict != "CLEAN":
-                check.failures.append(f"expected CLEAN, got {measured.verdict}: {variant.reason}")
+                held = f"; held by {variant.holders[0].line()}" if variant.holders else ""
+                check.failures.append(f"expected CLEAN, got {measured.verdict}: {variant.reason}{held}")
             if baseline is None:
                 continue
             if base is None:
@@ -135,6 +136,9 @@ def evaluate(report: RunReport, baseline: Baseline | None, tolerance: Tolerance,
             failure = _compare("retained size", measured.retained_bytes, base.retained_bytes, tolerance, signed=False)
             if failure:
                 check.failures.append(failure)
+            for fingerprint, path in measured.leak_paths.items():
+                if fingerprint not in base.leak_paths:
+                    check.failures.append(f"new leak path {path} (fingerprint {fingerprint}, not in the baseline)")
     return result
 
 

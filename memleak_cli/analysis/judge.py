@@ -16,6 +16,7 @@ from memleak_cli.analysis.verdict import judge, trends
 from memleak_cli.measure.protocol import (
     Event,
     Finished,
+    HoldersFound,
     NativeMeasured,
     SampleTaken,
     ScenarioFailed,
@@ -102,6 +103,9 @@ def judge_variant(declared: Declared, events: Iterable[Event], settings: RunSett
             result.type_growth = list(event.growth)
         elif isinstance(event, WindowMeasured):
             result.attribution = event.attribution
+        elif isinstance(event, HoldersFound):
+            result.holders = list(event.paths)
+            result.holder_seconds = event.seconds
         elif isinstance(event, NativeMeasured) and result.attribution is not None:
             _add_native(result, event)
         elif isinstance(event, ScenarioFailed):

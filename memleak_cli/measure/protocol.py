@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from memleak_cli.report.model import Attribution, NativeSite, Sample, TypeGrowth
+from memleak_cli.report.model import Attribution, GrowingPath, NativeSite, Sample, TypeGrowth
 
 VERSION = 1
 
@@ -100,6 +100,17 @@ class WindowMeasured:
 
 
 @dataclass(frozen=True)
+class HoldersFound:
+    """Reference paths whose object count grew at every heap walk (:mod:`memleak_cli.probes.growth`):
+    after warm-up, after the measured iterations and after the attribution window."""
+
+    KIND: ClassVar[str] = "holders"
+    paths: list[GrowingPath]
+    walks: int
+    seconds: float
+
+
+@dataclass(frozen=True)
 class NativeMeasured:
     """memray's view of its window (``error`` set when memray could not run)."""
 
@@ -130,9 +141,9 @@ class Finished:
     KIND: ClassVar[str] = "done"
 
 
-Event = SampleTaken | TypesCounted | WindowMeasured | NativeMeasured | ScenarioFailed | Finished
+Event = SampleTaken | TypesCounted | WindowMeasured | HoldersFound | NativeMeasured | ScenarioFailed | Finished
 EVENT_TYPES: dict[str, type[Any]] = {
-    cls.KIND: cls for cls in (SampleTaken, TypesCounted, WindowMeasured, NativeMeasured, ScenarioFailed, Finished)
+    cls.KIND: cls for cls in (SampleTaken, TypesCounted, WindowMeasured, HoldersFound, NativeMeasured, ScenarioFailed, Finished)
 }
 
 

@@ -102,6 +102,12 @@ class AttributionWindow:
     def mark(self) -> None:
         """Start counting: full collection, heap mark, first snapshot, traced level."""
         gc.collect()
+        # the first snapshot before the mark: made after it, the snapshot (held by this window, an
+        # old object) would be a "retained" object of the workload's
+        if self.tracing and self.sites:
+            from memleak_cli.probes.allocations import take_snapshot
+
+            self._first = take_snapshot()
         if self.retained:
             from memleak_cli.probes.retained import mark_heap
 
@@ -109,10 +115,6 @@ class AttributionWindow:
         if self.tracing:
             if self._owns_tracing:
                 tracemalloc.reset_peak()
-            if self.sites:
-                from memleak_cli.probes.allocations import take_snapshot
-
-                self._first = take_snapshot()
             self._traced_at_mark = tracemalloc.get_traced_memory()[0]
 
     def finish(self, iterations: int) -> WindowFindings:

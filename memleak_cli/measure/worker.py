@@ -30,6 +30,7 @@ from typing import IO
 from memleak_cli.measure.protocol import (
     Event,
     Finished,
+    HoldersFound,
     NativeMeasured,
     SampleTaken,
     ScenarioFailed,
@@ -80,18 +81,52 @@ def _run(spec: WorkerSpec, events: EventWriter) -> None:
     one_sample(-1, "baseline", 0.0)
     for index in range(spec.warmup):
         one(index, "warmup")
+    # The heap walks and type counts sit where the trend has a seam anyway (end of warm-up, end of
+    # the measured iterations): nothing is walked between two measured samples.
+    holders = HolderSearch()
+    holders.walk(0)
     types_before = type_counts()
     for index in range(spec.warmup, spec.iterations):
         one(index, "measure")
     types_after = type_counts()
     measured = spec.iterations - spec.warmup
+    holders.walk(measured)
     events.emit(TypesCounted(type_growth(types_before, types_after, measured, spec.top)))
     del types_before, types_after
     if spec.window > 0:
         _attribution_window(spec, events, iterate, one_sample)
+        holders.walk(spec.window + 1)  # the priming iteration and the window's
         if "memray" in spec.probes:
             _native_window(spec, events, iterate)
+    events.emit(holders.found(spec.top))
     events.emit(Finished())
+
+
+class HolderSearch:
+    """Heap walks over named reference paths (:mod:`memleak_cli.probes.growth`) at the seams of
+    a run, compared at the end. Only the node tables of the walks are kept between them."""
+
+    def __init__(self) -> None:
+        self._walks: list[object] = []
+        self._gaps: list[int] = []
+        self._seconds = 0.0
+
+    def walk(self, iterations_since: int) -> None:
+        """Walk the heap now, *iterations_since* iterations after the previous walk."""
+        from memleak_cli.probes.growth import walk
+
+        result = walk()
+        self._seconds += result.seconds
+        if self._walks:
+            self._gaps.append(iterations_since)
+        self._walks.append(result)
+
+    def found(self, top: int) -> HoldersFound:
+        """The growing paths, largest growth in bytes first, at most *top*."""
+        from memleak_cli.probes.growth import growing_paths
+
+        paths = growing_paths(self._walks, self._gaps)[:top] if len(self._walks) >= 2 else []  # type: ignore[arg-type]
+        return HoldersFound(paths=paths, walks=len(self._walks), seconds=self._seconds)
 
 
 def _attribution_window(spec: WorkerSpec, events: EventWriter, iterate: Iterate, one_sample: TakeSample) -> None:

@@ -72,7 +72,7 @@ def _retained_roots(mark: HeapMark) -> list[object]:
         # frames hold the probe's own locals; new holders are inside the new subgraph.
         # type(), not isinstance(): isinstance() asks a weakref.proxy for its __class__, which
         # raises ReferenceError once the referent is gone, and the heap may hold such proxies.
-        if id(holder) in new_ids or type(holder) is types.FrameType:
+        if id(holder) in new_ids or type(holder) is types.FrameType or _is_tool_object(holder):
             continue
         for referent in gc.get_referents(holder):
             rid = id(referent)
@@ -85,6 +85,15 @@ def _retained_roots(mark: HeapMark) -> list[object]:
                 roots[rid] = referent
     del objects
     return list(roots.values())
+
+
+_TOOL_MODULES = ("memleak_cli.", "tracemalloc", "objgraph", "pympler.")
+
+
+def _is_tool_object(obj: object) -> bool:
+    """An object of memleak's own bookkeeping (or of the probes it drives): never a holder."""
+    module = getattr(type(obj), "__module__", None)
+    return isinstance(module, str) and module.startswith(_TOOL_MODULES)
 
 
 def _allocation_frames(obj: object) -> list[str]:

@@ -37,6 +37,7 @@ class Measures:
         growth_per_iteration: bytes per iteration (see the module docstring for the source).
         growth_source: ``tracemalloc`` or ``heap_bytes``; ``""`` when there is no growth value.
         retained_bytes: deep size of what the attribution window kept, or ``None`` without a window.
+        leak_paths: fingerprint → path of every growing reference path (the growth detector).
     """
 
     verdict: str
@@ -44,6 +45,7 @@ class Measures:
     growth_per_iteration: float | None
     growth_source: str
     retained_bytes: float | None
+    leak_paths: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -73,7 +75,8 @@ def measures_of(result: VariantResult) -> Measures:
         if heap is not None:
             growth, source = float(heap.slope), "heap_bytes"
     retained = float(attribution.retained_bytes) if attribution is not None else None
-    return Measures(result.verdict, result.expect, growth, source, retained)
+    paths = {p.fingerprint: p.path for p in result.holders}
+    return Measures(result.verdict, result.expect, growth, source, retained, paths)
 
 
 def baseline_from_report(report: RunReport, previous: Baseline | None = None) -> Baseline:
@@ -142,6 +145,8 @@ def _measures(data: Any) -> Measures:
         value = getattr(measures, name)
         if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
             raise ValueError(f"{name} must be a number or null, got {value!r}")
+    if not isinstance(measures.leak_paths, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in measures.leak_paths.items()):
+        raise ValueError("leak_paths must map fingerprints to paths")
     return measures
 
 

@@ -226,6 +226,8 @@ class VariantResult:
     ``"SIGTERM"`` (the run was interrupted; verdict ``ERROR``). ``None`` when it ran its course.
     Samples taken before the stop are kept. ``notes`` say what one view saw and another could
     not (native growth tracemalloc misses, memory the allocator keeps), one sentence each.
+    ``holders`` are the reference paths whose object count grew at every heap walk (the
+    growth detector), largest growth in bytes first; ``holder_seconds`` the walks' time.
     """
 
     variant: str
@@ -245,6 +247,8 @@ class VariantResult:
     capped_bytes: int | None = None
     stopped_by: str | None = None
     notes: list[str] = field(default_factory=list)
+    holders: list[GrowingPath] = field(default_factory=list)
+    holder_seconds: float | None = None
 
     @property
     def label(self) -> str:
@@ -315,3 +319,13 @@ class GrowingPath:
     held_bytes: int
     counts: list[int] = field(default_factory=list)
     leaf: str = ""
+
+    def line(self) -> str:
+        """One line: ``svc.history[*] +1 dict/it (+2.1 KiB/it), 41 held``."""
+        from memleak_cli.units import format_bytes, format_count
+
+        kind = self.leaf.split(" ", 1)[0] if self.leaf else "object"
+        return (
+            f"{self.path} {format_count(self.objects_per_iteration, signed=True)} {kind}/it "
+            f"({format_bytes(self.bytes_per_iteration, signed=True)}/it), {self.held} held"
+        )

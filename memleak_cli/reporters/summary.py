@@ -50,6 +50,8 @@ def summary_line(scenario: ScenarioResult) -> str:
             in_bytes = next((t for t in result.trends if t.leaking and not t.informational and t.unit == "bytes"), None)
             if lead.unit != "bytes" and in_bytes is not None:
                 text += f" and {amount(in_bytes.slope, 'bytes')} per iteration ({METRIC_LABEL.get(in_bytes.metric, in_bytes.metric)})"
+            if result.holders:
+                text += f", held by {result.holders[0].path}"
             parts.append(text)
         elif result.verdict == "RETAINS" and result.attribution:
             holder = f", held by {result.attribution.retained[0].path}" if result.attribution.retained else ""

@@ -215,6 +215,10 @@ class TerminalReporter:
         title = Text.assemble((result.variant, "bold"), " → ", verdict_text(result.verdict, result.label), f"  ({result.seconds:.1f} s)")
         console.print(title)
         console.print(Text(result.reason), style="dim")
+        for path in result.holders[: 1 if not self.verbose else len(result.holders)]:
+            console.print(Text.assemble(("held by ", "bold"), (path.line(), "bold red" if result.verdict == "LEAK" else "bold")))
+            if path.leaf:
+                console.print(Text(f"    {path.leaf}   fingerprint {path.fingerprint}"), style="dim")
         for note in result.notes:
             console.print(Text(f"note: {note}"), style="yellow")
         if result.error:
