@@ -149,7 +149,7 @@ class LeakFailure:
 
 
 def _site_lines(sites: list[Any]) -> list[str]:
-    from memleak_cli.reporters.terminal import short_path
+    from memleak_cli.reporters.summary import short_path
 
     lines = []
     for site in sites:

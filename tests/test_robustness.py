@@ -466,3 +466,61 @@ def test_odd_command_lines_never_end_in_a_traceback(tmp_path, monkeypatch, name,
     monkeypatch.setattr(run_command.engine, "run", lambda plan, settings, **kwargs: new_report(["memleak"], settings))
     args = ["run", *([] if name is None else [name]), *(["--all"] if all_ else []), *[x for pair in options for x in pair]]
     _no_traceback(cli.invoke(app, args))
+
+
+# --- gate and baseline update: the same limits and signals as run (one orchestration entry) ------
+
+COMMANDS = {
+    "gate": lambda s, out: ["gate", "-s", s, "--json", str(out), "--baseline", str(out.with_name("b.json"))],
+    "baseline": lambda s, out: ["baseline", "update", "-s", s, "--json", str(out), "--baseline", str(out.with_name("b.json"))],
+}
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+@pytest.mark.parametrize(("signum", "exit_code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_gate_and_baseline_are_stopped_by_signals_like_run(tmp_path, command, signum, exit_code):
+    pidfile, out = tmp_path / "sleeper.pid", tmp_path / "run.json"
+    env = dict(os.environ, PYTHONPATH=str(ROOT), MEMLEAK_TEST_PIDFILE=str(pidfile))
+    args = COMMANDS[command](spec("SLOW"), out)
+    cli = subprocess.Popen(
+        [sys.executable, "-m", "memleak_cli", *args, "-n", "200", "--size", "small"],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not pidfile.exists() or not pidfile.read_text():  # wait on the event, with a deadline
+            assert cli.poll() is None and time.monotonic() < deadline, "the command never started its scenario"
+            time.sleep(0.05)
+        tree = psutil.Process(cli.pid).children(recursive=True)
+        cli.send_signal(signum)
+        stdout, stderr = cli.communicate(timeout=20)
+    finally:
+        if cli.poll() is None:
+            cli.kill()
+            cli.wait()
+    assert cli.returncode == exit_code, stderr
+    assert f"error: interrupted by {signal.Signals(signum).name}" in stderr and "Traceback" not in stderr
+    assert not [p.pid for p in tree if running(p.pid)], "a child process survived the interrupt"
+    assert json.loads(out.read_text())["complete"] is False
+    assert not out.with_name("b.json").exists()  # a partial run records no baseline
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_gate_and_baseline_kill_a_hung_scenario_at_the_timeout(tmp_path, command, monkeypatch):
+    pidfile, out = tmp_path / "sleeper.pid", tmp_path / "run.json"
+    monkeypatch.setenv("MEMLEAK_TEST_PIDFILE", str(pidfile))
+    result = cli.invoke(app, [*COMMANDS[command](spec("HANGING"), out), "-n", "10", "--window", "0", "--size", "small", "--timeout", "3"])
+    variant = json.loads(out.read_text())["scenarios"][0]["variants"][0]
+    assert variant["stopped_by"] == "timeout" and variant["verdict"] == "ERROR"
+    assert not running(int(pidfile.read_text())), "the scenario's own child process survived the timeout"
+    if command == "gate":
+        assert result.exit_code == 3
+        assert "ERROR hanging/leaky: ERROR (expected CLEAN)" in result.output
+
+
+def test_gate_caps_a_variant_at_max_rss(tmp_path):
+    out = tmp_path / "run.json"
+    result = cli.invoke(app, [*COMMANDS["gate"](spec("HOGGING"), out), "-n", "60", "--window", "0", "--size", "small", "--max-rss", "250MiB"])
+    variant = json.loads(out.read_text())["scenarios"][0]["variants"][0]
+    assert variant["stopped_by"] == "max-rss" and variant["verdict"] == "LEAK"
+    assert result.exit_code == 0  # HOGGING is expected to leak: a capped LEAK is what it promises

@@ -19,7 +19,7 @@ import typer
 from rich.console import Console
 from rich.live import Live
 
-from memleak_cli.cli.run import default_json_path
+from memleak_cli.cli.outputs import default_json_path
 from memleak_cli.errors import EXIT_LEAK, UsageError
 from memleak_cli.report.jsonio import check_writable
 from memleak_cli.report.watch_model import WatchPoint, write_watch_report

@@ -70,7 +70,7 @@ def has_exited(pid: int) -> bool:
 def descendants(pid: int) -> list[psutil.Process]:
     """Every live descendant of *pid* (empty when *pid* has ended)."""
     try:
-        return psutil.Process(pid).children(recursive=True)
+        return list(psutil.Process(pid).children(recursive=True))
     except psutil.Error:
         return []
 
@@ -106,7 +106,7 @@ def kill_tree(pid: int, known: list[psutil.Process] | None = None, *, wait: floa
 def _running(proc: psutil.Process) -> bool:
     """Alive and not a zombie (a killed orphan waits for init to reap it, and holds no memory)."""
     try:
-        return proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
+        return bool(proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE)
     except psutil.Error:
         return False
 

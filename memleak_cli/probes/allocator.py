@@ -26,7 +26,7 @@ def _trimmer() -> Callable[[], object] | None:
     if heap_trim is not None:
         try:
             heap_trim()
-            return heap_trim
+            return heap_trim  # type: ignore[no-any-return]
         except (OSError, RuntimeError, NotImplementedError, AttributeError):
             pass
     import ctypes

@@ -225,7 +225,7 @@ def _classify(cls: type) -> tuple[Any, ...]:
         container = next((b for b in (dict, *_SEQUENCE_BASES) if issubclass(cls, b)), None)
         if flags & _HEAPTYPE:
             getset = _mro_lookup(cls, "__dict__")
-            dict_get = getset.__get__ if type(getset) is types.GetSetDescriptorType else None  # type: ignore[union-attr]
+            dict_get = getset.__get__ if type(getset) is types.GetSetDescriptorType else None
             if dict_get is None and _type_dictoffset(cls):
                 return (
                     _GENERIC,
@@ -434,9 +434,9 @@ def _walk(
             if kind == _SKIP:
                 continue
             try:
-                if kind == _FUNCTION and _is_own(o.__module__):  # type: ignore[attr-defined]
+                if kind == _FUNCTION and _is_own(o.__module__):
                     continue
-                if kind == _TYPE and _is_own(_type_module(o)):  # type: ignore[arg-type]
+                if kind == _TYPE and _is_own(_type_module(o)):
                     continue
                 if kind == _MODULE and not root:
                     continue  # walked from sys.modules, or gone from it: a reference, not a root
@@ -597,9 +597,9 @@ def _walk(
                                 bucket.append(r)
                     continue
                 if kind == _TYPE:
-                    namespace = _type_dict(o)  # type: ignore[arg-type]
+                    namespace = _type_dict(o)
                 elif kind == _MODULE:  # a root
-                    namespace = _module_dict(o)  # type: ignore[arg-type]
+                    namespace = _module_dict(o)
                     visited_add(id(namespace))
                 elif kind == _FRAME and root:
                     namespace = o.f_locals  # type: ignore[attr-defined]

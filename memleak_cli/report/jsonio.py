@@ -207,7 +207,8 @@ def report_from_dict(data: Any, *, source: str = "report") -> RunReport:
             f"(this memleak reads version {SCHEMA_VERSION})"
         )
     try:
-        return decode(RunReport, data, "")
+        report: RunReport = decode(RunReport, data, "")
+        return report
     except Malformed as exc:
         raise ReportFileError(f"{source}: malformed report: {exc}") from None
 

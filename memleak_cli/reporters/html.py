@@ -98,7 +98,7 @@ class HtmlReporter:
                 "metrics": [(m, label) for m, label in METRIC_LABEL.items() if any(v.trend(m) for v in scenario.variants)],
                 "fixes": fix_effects(scenario),
             })
-        return template.render(report=report, scenarios=scenarios, data=report_to_dict(report), data_id=DATA_ELEMENT_ID)
+        return str(template.render(report=report, scenarios=scenarios, data=report_to_dict(report), data_id=DATA_ELEMENT_ID))
 
 
 def make_environment() -> Any:
