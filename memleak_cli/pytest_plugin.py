@@ -108,11 +108,14 @@ class Measurement:
     ``traced_bytes`` has the reading at the end of warm-up, then one per measured call (each
     after ``gc.collect()``), oldest first;
     ``sites`` are :class:`~memleak_cli.report.model.AllocationSite` of the growth between the
-    end of warm-up and the last call.
+    end of warm-up and the last call; ``holders`` the reference paths whose object count grew by
+    at least one per call between a heap walk before the first call and one after the last
+    (:class:`~memleak_cli.report.model.GrowingPath`, :mod:`memleak_cli.probes.growth`).
     """
 
     traced_bytes: list[int] = field(default_factory=list)
     sites: list[Any] = field(default_factory=list)
+    holders: list[Any] = field(default_factory=list)
 
 
 def measure(call: Callable[[], object], options: LeakOptions) -> Measurement:
@@ -125,9 +128,12 @@ def measure(call: Callable[[], object], options: LeakOptions) -> Measurement:
     import tracemalloc
 
     from memleak_cli.measure.window import AttributionWindow
+    from memleak_cli.probes.growth import growing_paths, walk
 
     measured = options.iterations - options.warmup
     readings = array.array("q", bytes(8 * (measured + 1)))
+    # heap walks outside tracing: traced, each of the walk's allocations would cost a traceback
+    first_walk = walk()
     with AttributionWindow(frames=options.frames, top=options.top, retained=False) as window:
         for _ in range(options.warmup):
             call()
@@ -138,7 +144,8 @@ def measure(call: Callable[[], object], options: LeakOptions) -> Measurement:
             gc.collect()
             readings[index] = tracemalloc.get_traced_memory()[0]
         sites = window.finish(measured).sites
-    return Measurement(traced_bytes=readings.tolist(), sites=sites)
+    holders = growing_paths([first_walk, walk()], [options.iterations])[: options.top]
+    return Measurement(traced_bytes=readings.tolist(), sites=sites, holders=holders)
 
 
 @dataclass(frozen=True)
@@ -176,6 +183,10 @@ def memleak_marker(options: LeakOptions, measurement: Measurement) -> LeakFailur
         f"{len(measurement.traced_bytes) - 1} measured iterations after {options.warmup} warm-up",
         f"  {trend.reason}",
     ]
+    for path in measurement.holders[:1]:  # the growing reference path leads the evidence
+        lines.append(f"  held by {path.line()}")
+        if path.leaf:
+            lines.append(f"    {path.leaf}")
     if measurement.sites:
         lines.append("  top allocation sites (growth over the measured iterations, tracemalloc):")
         lines.extend(_site_lines(measurement.sites))

@@ -83,6 +83,31 @@ def test_failure_message_has_verdict_growth_and_sites(pytester):
     ])
 
 
+def test_failure_names_the_growing_reference_path(pytester):
+    pytester.makepyfile(test_history=textwrap.dedent(
+        """
+        import pytest
+
+        class Server:
+            def __init__(self):
+                self.history = []
+
+        SERVER = Server()
+
+        @pytest.mark.memleak(iterations=12, warmup=2, max_growth="1 KiB")
+        def test_predict_keeps_history():
+            SERVER.history.append({"features": bytes(4000), "predictions": bytes(1000)})
+        """
+    ))
+    result = pytester.runpytest(*plugin_args(), "-q")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([
+        "*memleak: LEAK — traced memory grows*",
+        "*held by test_history.SERVER.history[[][*][]] +1 dict/it (+*/it), 12 held",
+        "*dict → {'features': bytes *, 'predictions': bytes *}",
+    ])
+
+
 def test_body_runs_iterations_times_and_fixtures_once(pytester):
     pytester.makepyfile(
         test_count="""

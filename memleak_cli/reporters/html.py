@@ -101,6 +101,14 @@ class HtmlReporter:
         return str(template.render(report=report, scenarios=scenarios, data=report_to_dict(report), data_id=DATA_ELEMENT_ID))
 
 
+def path_hops(path: str) -> list[str]:
+    """A reference path cut into hops for the chips: ``svc.history[*]['x']`` → ``svc``,
+    ``history``, ``[*]``, ``['x']`` (keys in brackets stay whole)."""
+    import re
+
+    return [hop for hop in re.findall(r"\[[^\]]*\]|[^.\[]+", path) if hop]
+
+
 def make_environment() -> Any:
     """The jinja2 environment: package templates, autoescape on, undefined names an error, shared filters."""
     import jinja2
@@ -118,6 +126,7 @@ def make_environment() -> Any:
         short_path=short_path,
         growth=growth_text,
         lead_growth=lead_growth,
+        path_hops=path_hops,
     )
     env.globals.update(held=held_text, metric_label=METRIC_LABEL)
     return env
