@@ -222,3 +222,19 @@ def test_prometheus_sees_the_growth_and_fires_the_alert_for_the_leaking_service_
             except subprocess.TimeoutExpired:
                 server.kill()
                 server.wait()
+
+
+def test_the_dashboard_and_the_rules_use_only_metrics_memleak_exports() -> None:
+    from memleak_cli.export.prometheus import LEVELS
+
+    exported = {name for name, _ in LEVELS.values()} | {
+        "memleak_growth_per_hour", "memleak_verdict", "memleak_growing_path_info",
+        "memleak_growing_path_bytes_per_hour", "memleak_growing_path_objects_per_hour",
+        "memleak_growing_path_held_bytes", "memleak_samples_total", "memleak_heap_walks_total",
+        "memleak_cpu_seconds_total", "memleak_last_walk_seconds",
+    }
+    dashboard = json.loads((ROOT / "contrib" / "grafana" / "memleak-dashboard.json").read_text())
+    exprs = [t["expr"] for p in dashboard["panels"] for t in p["targets"]]
+    used = set(re.findall(r"\bmemleak_\w+", " ".join(exprs) + RULES.read_text()))
+    assert used and used <= exported, used - exported
+    assert {"memleak_verdict", "memleak_growing_path_info", "memleak_tree_uss_bytes"} <= used
