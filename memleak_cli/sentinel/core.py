@@ -11,8 +11,8 @@ rose at every walk, the verdict is ``LEAK`` with that path, its fingerprint and 
 hour (logged on ``memleak.sentinel`` and exported as metrics).
 
 Cost and pauses, measured on this project's 2 shared cores (``python -m benchmarks.sentinel``):
-one reading on a heap of 10^6 objects costs ~85 ms of CPU, most of it the collection (65 ms) and
-``gc.get_objects()`` (17 ms) — 0.14 % of one core at the default 60 s interval; a heap walk of
+one reading on a heap of 10^6 objects costs 71 ms of CPU (measured 71–116 ms; most of it the collection, ~65 ms, and
+``gc.get_objects()``, ~17 ms) — 0.14 % of one core at the default 60 s interval; a heap walk of
 that heap ~1.1 s. The sentinel bounds what it takes from the service:
 
 * ``pause_budget`` (default 250 ms): the forced collection is the one step that holds the GIL
@@ -26,7 +26,10 @@ that heap ~1.1 s. The sentinel bounds what it takes from the service:
   over the budget, or walks that name no path (native growth), double the spacing (up to
   ``64 × walk_every``).
 * Memory: the last ``window`` readings and at most ``walks`` walk tables (~15 MiB each on a
-  10^6-object heap), kept only while suspicious.
+  10^6-object heap), kept only while suspicious. What the sentinel's own work changes — Python
+  blocks and C heap over each check, USS over each walk — is left out of the judged levels
+  (the exported levels are the process's own), so its bookkeeping never reads as a leak; growth
+  the service makes *during* a check (a walk lasts ~1 s) is left out with it.
 
 The sentinel skips memleak's own modules in its walks and never raises into the service: an
 error in a reading is logged and the next interval tries again.
@@ -260,6 +263,9 @@ class Sentinel:
         self._spacing = self.settings.walk_every
         self._since_walk = self._spacing
         self._notes: list[str] = []
+        # What the sentinel itself added to the judged levels (its readings, its walk tables):
+        # subtracted before the trend, else its own bookkeeping would look like a leak.
+        self._own: dict[str, float] = {}
         self._cpu = 0.0
         self._status = MemoryStatus(source="sentinel", reason="no reading yet")
         self._check_lock = threading.Lock()
@@ -363,8 +369,10 @@ class Sentinel:
                     f"a full collection took {format_duration(collect_seconds)}, over the pause budget "
                     f"{format_duration(self.settings.pause_budget)}: no longer forcing collections"
                 )
+            marks = _own_marks()
             now = time.monotonic()
-            self._readings.append((now, levels))
+            judged = {k: v - self._own.get(k, 0.0) for k, v in levels.items()}
+            self._readings.append((now, judged))
             self._count += 1
             growth, leaking = self._trends()
             previous = self._status
@@ -381,6 +389,8 @@ class Sentinel:
                 self._spacing = self.settings.walk_every
                 self._since_walk = self._spacing
             verdict, reason = self._verdict(growth, leaking, growing)
+            for key, value in _own_marks().items():
+                self._own[key] = self._own.get(key, 0.0) + value - marks.get(key, value)
             self._cpu += time.thread_time() - cpu_began
             status = MemoryStatus(
                 source="sentinel",
@@ -436,10 +446,21 @@ class Sentinel:
         return growth, leaking
 
     def _walk(self) -> PathGrowth | None:
-        """One heap walk now; the growing path once ``walks`` walks agree, else ``None``."""
+        """One heap walk now; the growing path once ``walks`` walks agree, else ``None``. The
+        memory its tables keep counts as the sentinel's own (left out of the trend)."""
+        cap = max(100_000, int(self.settings.walk_budget * self._walk_rate * 1.2))
+        uss_before = _own_uss(self._process)
+        try:
+            return self._walk_and_compare(cap)
+        finally:
+            uss_after = _own_uss(self._process)
+            if uss_before is not None and uss_after is not None:
+                for key in ("tree_uss_bytes", "tree_rss_bytes"):
+                    self._own[key] = self._own.get(key, 0.0) + uss_after - uss_before
+
+    def _walk_and_compare(self, cap: int) -> PathGrowth | None:
         from memleak_cli.probes.growth import growing_paths, walk
 
-        cap = max(100_000, int(self.settings.walk_budget * self._walk_rate * 1.2))
         heap = walk(modules=self.settings.modules, max_objects=cap)
         self._walk_count += 1
         self._last_walk_seconds = heap.seconds
@@ -511,6 +532,26 @@ class Sentinel:
         data = asdict(self.settings)
         data["serve"] = self.serve
         return data
+
+
+def _own_marks() -> dict[str, float]:
+    """Python blocks and C heap now: their change over a check is the sentinel's own work."""
+    marks = {"py_blocks": float(sys.getallocatedblocks())}
+    heap_info = getattr(psutil, "heap_info", None)
+    if heap_info is not None:
+        try:
+            info = heap_info()
+            marks["heap_bytes"] = float(info.heap_used + info.mmap_used)
+        except (OSError, RuntimeError):
+            pass
+    return marks
+
+
+def _own_uss(process: psutil.Process) -> float | None:
+    try:
+        return float(process.memory_full_info().uss)
+    except (AttributeError, psutil.Error):
+        return None
 
 
 def _rate(metric: str, per_hour: float) -> str:
