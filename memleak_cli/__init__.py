@@ -3,7 +3,8 @@
 Importing this package imports nothing heavy (no optuna, memray, objgraph…), so importing
 memleak does not disturb what it measures. The public API: ``track`` (and ``Tracker``,
 ``TrackResult``, ``TrackVerdict``, loaded on first use from :mod:`memleak_cli.tracking`),
-``declare`` and ``Scenario`` (from :mod:`memleak_cli.scenarios.contract`).
+``declare`` and ``Scenario`` (from :mod:`memleak_cli.scenarios.contract`), and the production
+sentinel ``memleak_cli.sentinel`` (``start``, ``wsgi``, ``asgi``), imported on first use.
 """
 
 from __future__ import annotations
@@ -23,6 +24,10 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
+    if name == "sentinel":
+        import importlib
+
+        return importlib.import_module("memleak_cli.sentinel")
     if name in _LAZY:
         import importlib
 
@@ -32,4 +37,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(set(globals()) | set(_LAZY) | {"sentinel"})

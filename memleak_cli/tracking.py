@@ -23,10 +23,14 @@ taken before and after the operation; ``traced=True`` adds tracemalloc's net byt
 ``retained=True`` the objects the operation made that are still reachable after it
 (:mod:`memleak_cli.probes.retained`). With ``repeat=True`` the sample after each call is kept
 (after ``warmup`` calls, the last ``keep``) and judged by
-:func:`memleak_cli.analysis.verdict.trends`/``judge``, exactly as ``memleak run`` judges iterations.
-Like ``memleak run``'s, these samples are levels of the whole process: growth that other code
-makes between two calls (another leak, a background thread) counts too. Track one operation at a
-time when judging it; ``traced``/``retained`` look at each call alone.
+:func:`memleak_cli.analysis.verdict.trends`/``judge``, as ``memleak run`` judges iterations — but
+on the operation's *own* levels: the first sample plus the sum of every call's difference (after
+minus before). Process-wide levels would blame an operation for what other code did between two
+of its calls: two tracked handlers called alternately, one leaking, both read LEAK (issue #18).
+What the process gained between calls is summed apart and named in the verdict when it is above
+the threshold; growth another *thread* makes during a call still counts for the call, and the
+verdict says so when other threads were running (``retained=True`` shows what the call itself
+left reachable).
 
 Cost per call: two full collections and two ``gc.get_objects()`` (milliseconds on a heap of 10^5
 objects) plus reading ``/proc/PID/smaps`` for USS; ``retained=True`` adds a heap mark and a
@@ -43,6 +47,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -137,8 +142,11 @@ class TrackVerdict:
 
     ``verdict`` is ``LEAK``, ``RETAINS`` or ``CLEAN`` (see :mod:`memleak_cli.analysis.verdict`);
     ``trends`` are in unit per call; ``samples`` are the baseline, warm-up and measured samples
-    (phases ``baseline``, ``warmup``, ``measure``: process levels after each call);
-    ``attribution`` holds what the last call retained when ``retained=True``.
+    (phases ``baseline``, ``warmup``, ``measure``): the operation's own levels after each call,
+    the baseline plus the sum of the calls' differences. ``attribution`` holds what the last
+    call retained when ``retained=True``. ``ambiguous`` says what may be misattributed (growth
+    between calls left out, other threads running during calls), also appended to ``reason``;
+    ``between_gc_objects``/``between_py_blocks`` are the process's growth between calls.
     """
 
     name: str
@@ -150,6 +158,9 @@ class TrackVerdict:
     trends: list[MetricTrend]
     samples: list[Sample]
     attribution: Attribution | None = None
+    ambiguous: str = ""
+    between_gc_objects: int = 0
+    between_py_blocks: int = 0
 
     def trend(self, metric: str) -> MetricTrend | None:
         """The trend of *metric* (``gc_objects``, ``py_blocks``, ``rss_bytes``…), or ``None``."""
@@ -157,13 +168,6 @@ class TrackVerdict:
 
     def __str__(self) -> str:
         return f"{self.name}: {self.verdict} after {self.calls} calls ({self.measured} measured): {self.reason}"
-
-
-@dataclass
-class _Call:
-    before: Sample
-    started: float
-    window: AttributionWindow | None
 
 
 class Tracker:
@@ -219,15 +223,28 @@ class Tracker:
         self._baseline: tuple[Any, ...] | None = None
         self._warmup_samples: list[tuple[Any, ...]] = []
         self._measured: deque[tuple[Any, ...]] = deque(maxlen=keep)
+        # the operation's own levels so far, and what the process gained between calls
+        self._own: tuple[Any, ...] | None = None
+        self._last_after: tuple[int, int] | None = None
+        self._between = [0, 0]  # gc objects, Python blocks
+        self._threaded_calls = 0
         self._depth = 0
-        self._call: _Call | None = None
+        # The call in progress, as plain attributes: the sample before it as a flat tuple of
+        # atomic values (the collector untracks it at the sample after the call), so a call's
+        # own difference holds nothing of the tracker's; an object per call would read as +1 gc
+        # object every call (a tuple subclass, such as a NamedTuple, is never untracked).
+        self._in_call = False
+        self._before: tuple[Any, ...] = ()
+        self._started = 0.0
+        self._window: AttributionWindow | None = None
+        self._threaded = False
 
     # -- context manager -------------------------------------------------------------------
     def __enter__(self) -> Tracker:
         self._depth += 1
         if self._depth > 1:
             return self
-        before = take_sample(self.calls, "before", 0.0)
+        self._before = _as_tuple(take_sample(self.calls, "before", 0.0))
         window = None
         if self.traced or self.retained:
             from memleak_cli.measure.window import AttributionWindow
@@ -236,30 +253,37 @@ class Tracker:
             window = AttributionWindow(frames=self.frames if self.traced else 0, top=self.top, sites=False, retained=self.retained)
             window.__enter__()
             window.mark()
-        self._call = _Call(before=before, started=time.perf_counter(), window=window)
+        self._window = window
+        self._threaded = threading.active_count() > 1
+        self._in_call = True
+        self._started = time.perf_counter()
         return self
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> Literal[False]:
         self._depth -= 1
-        if self._depth > 0 or self._call is None:
+        if self._depth > 0 or not self._in_call:
             return False
-        call, self._call = self._call, None
-        seconds = time.perf_counter() - call.started
+        seconds = time.perf_counter() - self._started
+        self._in_call = False
+        window, self._window = self._window, None
         traced = peak = None
         found: list[RetainedObject] = []
         retained_bytes = roots = None
-        if call.window is not None:
-            window_found = call.window.finish(1)
-            call.window.__exit__(None, None, None)
+        if window is not None:
+            window_found = window.finish(1)
+            window.__exit__(None, None, None)
             if self.traced:
                 traced, peak = window_found.traced_growth_bytes, window_found.traced_peak_bytes
             if self.retained:
                 found, retained_bytes, roots = window_found.retained, window_found.retained_bytes, window_found.retained_roots
+            del window, window_found  # only the findings stay, and are left out of the difference
         index = self.calls
         phase = "warmup" if index < self.warmup else "measure"
         after = take_sample(index, phase, seconds)
+        if found:
+            after = dataclasses.replace(after, gc_objects=after.gc_objects - _tracked_in(found))
         self.calls += 1
-        before = call.before
+        before = Sample(*self._before)
         self.result = TrackResult(
             name=self.name,
             call=index,
@@ -278,7 +302,7 @@ class Tracker:
             retained=found,
         )
         if self.repeat:
-            self._keep(before, after, index)
+            self._keep(before, after, index, self._threaded)
         if self.level is not None:
             # per call at DEBUG when repeating: the verdict is what matters then
             level = min(self.level, logging.DEBUG) if self.repeat else self.level
@@ -286,13 +310,20 @@ class Tracker:
                 self.logger.log(level, "%s", self.result.summary())
         return False
 
-    def _keep(self, before: Sample, after: Sample, index: int) -> None:
-        if self._baseline is None:
+    def _keep(self, before: Sample, after: Sample, index: int, threaded: bool) -> None:
+        if self._baseline is None or self._own is None:
             self._baseline = _as_tuple(dataclasses.replace(before, iteration=-1, phase="baseline"))
+            self._own = self._baseline
+        elif self._last_after is not None:
+            self._between[0] += before.gc_objects - self._last_after[0]
+            self._between[1] += before.py_blocks - self._last_after[1]
+        self._last_after = (after.gc_objects, after.py_blocks)
+        self._threaded_calls += threaded
+        self._own = _own_levels(self._own, before, after)
         if index < self.warmup:
-            self._warmup_samples.append(_as_tuple(after))
+            self._warmup_samples.append(self._own)
         else:
-            self._measured.append(_as_tuple(after))
+            self._measured.append(self._own)
 
     # -- decorator -------------------------------------------------------------------------
     def __call__(self, func: F) -> F:
@@ -353,6 +384,9 @@ class Tracker:
                 retained_roots=self.result.retained_roots or 0,
             )
         verdict, reason = judge(found, attribution, self.thresholds)
+        ambiguous = self._ambiguity(verdict)
+        if ambiguous:
+            reason = f"{reason}; {ambiguous}"
         return TrackVerdict(
             name=self.name,
             verdict=verdict,
@@ -363,7 +397,28 @@ class Tracker:
             trends=found,
             samples=samples,
             attribution=attribution,
+            ambiguous=ambiguous,
+            between_gc_objects=self._between[0],
+            between_py_blocks=self._between[1],
         )
+
+    def _ambiguity(self, verdict: str) -> str:
+        """What the verdict may misattribute: growth between calls (left out) when it is above
+        the per-call thresholds, and other threads running during a call found leaking."""
+        notes = []
+        gaps = max(self.calls - 1, 1)
+        objects, blocks = self._between
+        if objects >= self.thresholds.gc_objects * gaps or blocks >= self.thresholds.py_blocks * gaps:
+            notes.append(
+                f"the process also grew between calls ({format_count(objects, signed=True)} gc objects, "
+                f"{format_count(blocks, signed=True)} Python blocks over {gaps} gaps): other code, not counted here"
+            )
+        if verdict != "CLEAN" and self._threaded_calls:
+            notes.append(
+                f"other threads ran during {self._threaded_calls} call(s): growth they made inside a call "
+                "counts for it (retained=True shows what the call itself left reachable)"
+            )
+        return "; ".join(notes)
 
     def reset(self) -> None:
         """Forget every call and sample (the settings stay)."""
@@ -372,10 +427,45 @@ class Tracker:
         self._baseline = None
         self._warmup_samples.clear()
         self._measured.clear()
+        self._own = None
+        self._last_after = None
+        self._between = [0, 0]
+        self._threaded_calls = 0
 
 
 def _as_tuple(sample: Sample) -> tuple[Any, ...]:
     return tuple(getattr(sample, name) for name in _SAMPLE_FIELDS)
+
+
+_OWN_METRICS = frozenset(METRICS)
+
+
+def _tracked_in(found: list[RetainedObject]) -> int:
+    """gc-tracked objects reachable from the retained-object descriptions (the tracker's own:
+    made inside a call and still alive at the sample after it)."""
+    import gc
+
+    seen = {id(found)}
+    todo: list[object] = [found]
+    while todo:
+        for child in gc.get_referents(todo.pop()):
+            if gc.is_tracked(child) and id(child) not in seen and not isinstance(child, type):
+                seen.add(id(child))
+                todo.append(child)
+    return len(seen)
+
+
+def _own_levels(own: tuple[Any, ...], before: Sample, after: Sample) -> tuple[Any, ...]:
+    """*own* moved by one call's difference (after − before) on every judged metric; the other
+    fields (iteration, phase, seconds, children) are the call's. ``None`` stays ``None``."""
+    values = []
+    for name, previous in zip(_SAMPLE_FIELDS, own, strict=True):
+        now = getattr(after, name)
+        if name in _OWN_METRICS:
+            then = getattr(before, name)
+            now = None if previous is None or now is None or then is None else previous + now - then
+        values.append(now)
+    return tuple(values)
 
 
 def track(name: str, **options: Any) -> Tracker:

@@ -3,7 +3,10 @@
 Reads RSS and USS of the process tree at an interval, judges growth with the trend test of
 'memleak run' and writes a JSON report.
 
-Exit status: 0 the watch completed (even when the process exited or Ctrl-C stopped it); 1 with
+Without a terminal it logs one line per reading (--log-every N: per N readings). --serve
+HOST:PORT exposes the readings, growth per hour and verdict at /metrics for Prometheus.
+
+Exit status: 0 the watch completed (even when the process exited, or Ctrl-C or SIGTERM stopped it); 1 with
 --fail-on-leak when memory grew steadily; 2 bad usage (no such PID, not ours to read, bad option).
 """
 
@@ -23,8 +26,10 @@ from memleak_cli.cli.outputs import default_json_path
 from memleak_cli.errors import EXIT_LEAK, UsageError
 from memleak_cli.report.jsonio import check_writable
 from memleak_cli.report.watch_model import WatchPoint, write_watch_report
+from memleak_cli.reporters.watch_log import log_line
 from memleak_cli.reporters.watch_view import live_panel, render_summary
 from memleak_cli.units import parse_duration, parse_size
+from memleak_cli.watch.export import WatchExport, sigterm_stops
 from memleak_cli.watch.sampler import prepare
 from memleak_cli.watch.sampler import watch as watch_target
 from memleak_cli.watch.settings import WatchSettings
@@ -79,9 +84,22 @@ def watch(
     fail_on_leak: Annotated[
         bool, typer.Option("--fail-on-leak", help="Exit 1 when memory grew steadily.")
     ] = False,
+    serve: Annotated[
+        str | None,
+        typer.Option(
+            "--serve",
+            help="Expose /metrics for Prometheus on HOST:PORT while watching, e.g. 127.0.0.1:9464.",
+            show_default=False,
+        ),
+    ] = None,
+    log_every: Annotated[
+        int,
+        typer.Option("--log-every", min=1, help="Without a terminal: one log line every N readings."),
+    ] = 1,
 ) -> None:
     """Watch a running process (--pid) or a command (after --) over a long run: RSS and USS of its
-    process tree, live, with the leak trend test of 'memleak run'; writes a JSON report."""
+    process tree, live (one line per reading in logs), with the leak trend test of 'memleak run';
+    writes a JSON report, also on Ctrl-C or SIGTERM. --serve exposes it to Prometheus."""
     if (pid is None) == (not command):
         raise UsageError(
             "give either --pid PID or a command after '--' (e.g. memleak watch -- python serve.py), not both"
@@ -103,17 +121,45 @@ def watch(
     target = Target.attach(pid) if pid is not None else Target.launch(command or [])
     argv = ["memleak", *sys.argv[1:]]
     console = Console(stderr=True)
-    if console.is_terminal:
-        with Live(
-            live_panel([], target.describe()), console=console, refresh_per_second=4, transient=True
-        ) as live:
+    server = exported = None
+    if serve is not None:
+        from memleak_cli.export.prometheus import MetricsServer
 
-            def show(points: Sequence[WatchPoint]) -> None:
-                live.update(live_panel(points, target.describe()))
+        exported = WatchExport(settings, target.process)
+        try:
+            server = MetricsServer(exported.status, serve)
+        except UsageError:
+            target.stop()
+            raise
+        typer.echo(f"metrics: {server.url}", err=True)
 
-            report = watch_target(target, settings, command=argv, on_point=show)
-    else:
-        report = watch_target(target, settings, command=argv)
+    def export(points: Sequence[WatchPoint]) -> None:
+        if exported is not None:
+            exported.update(points)
+
+    try:
+        with sigterm_stops():
+            if console.is_terminal:
+                with Live(
+                    live_panel([], target.describe()), console=console, refresh_per_second=4, transient=True
+                ) as live:
+
+                    def show(points: Sequence[WatchPoint]) -> None:
+                        export(points)
+                        live.update(live_panel(points, target.describe()))
+
+                    report = watch_target(target, settings, command=argv, on_point=show)
+            else:
+
+                def log(points: Sequence[WatchPoint]) -> None:
+                    export(points)
+                    if len(points) % log_every == 0:
+                        print(log_line(points, target.pid), file=sys.stderr, flush=True)
+
+                report = watch_target(target, settings, command=argv, on_point=log)
+    finally:
+        if server is not None:
+            server.close()
     write_watch_report(report, out_path)
     render_summary(report, Console())
     typer.echo(f"JSON report: {out_path}")
