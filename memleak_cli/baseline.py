@@ -14,13 +14,14 @@ values are compared only when they were measured the same way.
 from __future__ import annotations
 
 import datetime as dt
-import json
+import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from memleak_cli import __version__
 from memleak_cli.errors import ReportFileError, ScenarioError
+from memleak_cli.report.documents import parse_json_document, read_document_text
 from memleak_cli.report.jsonio import write_json_atomic
 from memleak_cli.report.model import RunReport, VariantResult
 
@@ -138,11 +139,18 @@ def baseline_from_dict(data: Any, source: str) -> Baseline:
 
 
 def _measures(data: Any) -> Measures:
+    if not isinstance(data, dict):
+        raise TypeError(f"measures must be an object, got {type(data).__name__}")
     measures = Measures(**data)
+    for name in ("verdict", "expect", "growth_source"):
+        if not isinstance(getattr(measures, name), str):
+            raise ValueError(f"{name} must be a string, got {getattr(measures, name)!r:.60}")
     for name in ("growth_per_iteration", "retained_bytes"):
         value = getattr(measures, name)
         if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
-            raise ValueError(f"{name} must be a number or null, got {value!r}")
+            raise ValueError(f"{name} must be a number or null, got {value!r:.60}")
+        if value is not None and not math.isfinite(value):  # parse_json_document refuses these already
+            raise ValueError(f"{name} must be finite, got {value!r}")
     return measures
 
 
@@ -150,17 +158,18 @@ def read_baseline(path: Path) -> Baseline | None:
     """Read the baseline at *path*; ``None`` when the file does not exist.
 
     Raises:
-        ReportFileError: unreadable, not JSON (e.g. truncated), or not a memleak baseline.
+        ReportFileError: unreadable, not a regular file, not UTF-8, not JSON (e.g. truncated),
+            holding NaN, Infinity or numbers too large, or not a memleak baseline
+            (:mod:`memleak_cli.report.documents`).
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_document_text(path, "baseline")
     except FileNotFoundError:
         return None
-    except OSError as exc:
-        raise ReportFileError(f"cannot read baseline {path}: {exc.strerror or exc}") from exc
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ReportFileError(f"{path}: baseline is not valid JSON (line {exc.lineno}: {exc.msg}); is it truncated? Record it again with 'memleak baseline update'") from exc
+        data = parse_json_document(text, str(path), "baseline")
+    except ReportFileError as exc:
+        joint = " Record" if str(exc).endswith("?") else "; record"
+        raise ReportFileError(f"{exc}{joint} it again with 'memleak baseline update'") from None
     return baseline_from_dict(data, str(path))

@@ -28,6 +28,7 @@ Keys (all optional)::
 
 from __future__ import annotations
 
+import math
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from memleak_cli.errors import ReportFileError, UsageError
+from memleak_cli.report.documents import read_document_text
 from memleak_cli.scenario import SIZES
 from memleak_cli.tolerance import parse_tolerance
 from memleak_cli.units import parse_size
@@ -63,14 +65,16 @@ def _size_profile(value: Any) -> str:
 def _bytes(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise UsageError(f"must be a size such as 64KiB or a number of bytes, got {value!r}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise UsageError(f"must be a finite size, got {value!r}")
     if isinstance(value, (int, float)) and value < 0:
         raise UsageError(f"must be 0 or more, got {value}")
     return float(parse_size(str(value)))
 
 
 def _count(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-        raise UsageError(f"must be a number, 0 or more, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+        raise UsageError(f"must be a number, 0 or more, got {value!r:.60}")
     return float(value)
 
 
@@ -163,11 +167,13 @@ def load_config(start: Path | None = None) -> Config:
     path = find_pyproject(start)
     if path is None:
         return Config()
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
+    try:  # the file checks of every document memleak reads: a FIFO must not block, bytes must be UTF-8
+        text = read_document_text(path, "config")
+    except FileNotFoundError as exc:
         raise ReportFileError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+    try:
+        data = tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, RecursionError, ValueError) as exc:  # ValueError: an integer of 4300+ digits
         raise ReportFileError(f"{path}: not valid TOML: {exc}") from exc
     table = data.get("tool", {}).get("memleak") if isinstance(data.get("tool"), dict) else None
     if table is None:

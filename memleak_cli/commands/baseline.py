@@ -13,6 +13,7 @@ from memleak_cli import gate as gate_logic
 from memleak_cli.baseline import baseline_from_report, read_baseline, write_baseline
 from memleak_cli.commands.gate import (
     BaselineOption,
+    baseline_flag,
     FramesOption,
     IterationsOption,
     JsonOption,
@@ -28,6 +29,7 @@ from memleak_cli.discovery import builtin_scenarios
 from memleak_cli.errors import UsageError
 from memleak_cli.plan import plan
 from memleak_cli.report.jsonio import check_writable, read_report, write_report
+from memleak_cli.report.paths import output_path
 from memleak_cli.settings import resolve_baseline_path, resolve_run_settings, resolve_scenarios
 
 app = typer.Typer(help="Record and inspect the gate's baseline.", no_args_is_help=True, add_completion=False)
@@ -50,17 +52,17 @@ def update(
     Scenarios already in a baseline of the same size and not run now keep their entries.
     """
     config = load_config()
-    baseline_path = resolve_baseline_path(baseline, config)
+    baseline_path = resolve_baseline_path(baseline_flag(baseline), config)
     previous = read_baseline(baseline_path)
     check_writable(baseline_path)
     if from_report is not None:
         if scenario or any(v is not None for v in (size, iterations, warmup, window, frames, json_path)):
             raise UsageError("--from-report takes the report as it is: leave out --scenario, --size and the run options")
-        report = read_report(from_report)
+        report = read_report(Path(from_report))
     else:
         settings = resolve_run_settings(config, iterations=iterations, warmup=warmup, window=window, frames=frames, size=size)
         planned = plan(resolve_scenarios(scenario, config, lambda: list(builtin_scenarios())), "all", settings.size)
-        out_path = json_path or default_json_path("baseline")
+        out_path = output_path(json_path, default_json_path("baseline"))
         check_writable(out_path)
         with variant_progress(Console(stderr=True)) as (on_variant, on_sample):
             report = gate_logic.run_plan(planned, settings, ["memleak", *sys.argv[1:]], on_variant=on_variant, on_sample=on_sample)

@@ -16,6 +16,7 @@ from rich.console import Console
 
 from memleak_cli import gate as gate_logic
 from memleak_cli.baseline import read_baseline
+from memleak_cli.commands.output import render_guarded
 from memleak_cli.commands.progress import variant_progress
 from memleak_cli.commands.run import default_json_path
 from memleak_cli.config import load_config
@@ -23,7 +24,9 @@ from memleak_cli.discovery import builtin_scenarios
 from memleak_cli.errors import EXIT_LEAK, EXIT_SCENARIO_CRASHED, UsageError
 from memleak_cli.plan import plan
 from memleak_cli.report.jsonio import check_writable, write_report
+from memleak_cli.report.paths import output_path
 from memleak_cli.reporters.terminal import TerminalReporter
+from memleak_cli.reporters.text import for_terminal
 from memleak_cli.settings import (
     resolve_baseline_path,
     resolve_run_settings,
@@ -37,8 +40,13 @@ IterationsOption = Annotated[int | None, typer.Option("--iterations", "-n", help
 WarmupOption = Annotated[int | None, typer.Option(help="First iterations kept out of the trend. [default: 2]")]
 WindowOption = Annotated[int | None, typer.Option(help="Attribution iterations after the trend; 0 skips attribution (and the retained-size check). [default: 3]")]
 FramesOption = Annotated[int | None, typer.Option(help="tracemalloc depth in the window; 0 measures growth by the C heap instead. [default: 5]")]
-BaselineOption = Annotated[Path | None, typer.Option("--baseline", help="Baseline file. [default: 'baseline' in [tool.memleak], else reports/baseline.json]")]
-JsonOption = Annotated[Path | None, typer.Option("--json", help="Where to write the JSON run report. [default: reports/memleak-<name>-<time>.json]")]
+BaselineOption = Annotated[str | None, typer.Option("--baseline", help="Baseline file (ending in /: baseline.json in that folder). [default: 'baseline' in [tool.memleak], else reports/baseline.json]")]
+JsonOption = Annotated[str | None, typer.Option("--json", help="Where to write the JSON run report; ending in / names a folder for the default file name. [default: reports/memleak-<name>-<time>.json]")]
+
+
+def baseline_flag(text: str | None) -> Path | None:
+    """The ``--baseline`` value as a path: ending in ``/`` it names a folder holding ``baseline.json``."""
+    return None if text is None else output_path(text, Path("baseline.json"))
 
 
 def gate(
@@ -50,7 +58,7 @@ def gate(
     frames: FramesOption = None,
     tolerance: Annotated[str | None, typer.Option(help="Allowed excess over the baseline: a share, a size or both, e.g. 50%, 16KiB, 50%,16KiB. [default: 50%,16KiB]")] = None,
     baseline: BaselineOption = None,
-    junit: Annotated[Path | None, typer.Option("--junit", help="Also write JUnit XML here: one testcase per scenario × variant.")] = None,
+    junit: Annotated[str | None, typer.Option("--junit", help="Also write JUnit XML here: one testcase per scenario × variant (ending in /: junit.xml in that folder).")] = None,
     json_path: JsonOption = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Variants to run at the same time, each in its own process.")] = 1,
 ) -> None:
@@ -61,27 +69,31 @@ def gate(
     config = load_config()
     settings = resolve_run_settings(config, iterations=iterations, warmup=warmup, window=window, frames=frames, size=size)
     allowed = resolve_tolerance(tolerance, config)
-    baseline_path = resolve_baseline_path(baseline, config)
+    baseline_path = resolve_baseline_path(baseline_flag(baseline), config)
     recorded = read_baseline(baseline_path)
     gate_logic.check_baseline_size(recorded, settings.size, baseline_path)
     planned = plan(resolve_scenarios(scenario, config, lambda: list(builtin_scenarios())), "all", settings.size)
-    out_path = json_path or default_json_path("gate")
+    out_path = output_path(json_path, default_json_path("gate"))
+    junit_path = None if junit is None else output_path(junit, Path("junit.xml"))
     check_writable(out_path)
-    if junit is not None:
-        check_writable(junit)
+    if junit_path is not None:
+        check_writable(junit_path)
 
     console = Console(stderr=True)
     with variant_progress(console) as (on_variant, on_sample):
         report = gate_logic.run_plan(planned, settings, ["memleak", *sys.argv[1:]], jobs=jobs, on_variant=on_variant, on_sample=on_sample)
-    write_report(report, out_path)
+    write_report(report, out_path)  # first: a view that fails must not cost what was measured
     result = gate_logic.evaluate(report, recorded, allowed, baseline_path)
-    if junit is not None:
-        gate_logic.write_junit(result, junit)
+    if junit_path is not None:
+        gate_logic.write_junit(result, junit_path)
+    failed = None
     if sys.stdout.isatty():
-        TerminalReporter(verbose=False).render(report, sys.stdout)
+        failed = render_guarded("the terminal report", lambda: TerminalReporter(verbose=False).render(report, sys.stdout), out_path)
     for line in gate_logic.summary_lines(result):
-        typer.echo(line)
-    typer.echo(f"JSON report: {out_path}" + (f"; JUnit XML: {junit}" if junit is not None else ""))
+        typer.echo(for_terminal(line))  # scenario names and reasons come from the measured code
+    typer.echo(f"JSON report: {out_path}" + (f"; JUnit XML: {junit_path}" if junit_path is not None else ""))
+    if failed is not None:
+        raise failed
     if any(c.crashed for c in result.checks):
         raise typer.Exit(EXIT_SCENARIO_CRASHED)
     if not result.passed:

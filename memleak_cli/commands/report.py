@@ -9,6 +9,7 @@ import typer
 
 from memleak_cli.errors import UsageError
 from memleak_cli.report.jsonio import check_writable, read_report
+from memleak_cli.report.paths import output_path
 
 
 def default_html_path(json_path: Path) -> Path:
@@ -18,12 +19,12 @@ def default_html_path(json_path: Path) -> Path:
 
 def report(
     json_path: Annotated[Path, typer.Argument(metavar="RUN.json", help="A JSON report written by 'memleak run'.", show_default=False)],
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Where to write the HTML page (default: RUN.html beside the JSON).")] = None,
+    output: Annotated[str | None, typer.Option("--output", "-o", help="Where to write the HTML page; ending in /: RUN.html in that folder (default: RUN.html beside the JSON).")] = None,
 ) -> None:
     """Redraw the self-contained HTML report from a saved JSON report (one scenario or a whole --all run)."""
     from memleak_cli.reporters.html import write_html
 
-    out_path = output or default_html_path(json_path)
+    out_path = output_path(output, default_html_path(json_path))
     if out_path.resolve() == json_path.resolve():
         raise UsageError(f"-o {out_path} is the JSON report itself: give the HTML page another name")
     run_report = read_report(json_path)  # a bad file stops here, before anything is written

@@ -24,11 +24,14 @@ from memleak_cli import engine
 from memleak_cli.commands.progress import variant_progress
 from memleak_cli.config import load_config
 from memleak_cli.discovery import builtin_scenarios
-from memleak_cli.errors import EXIT_LEAK, EXIT_SCENARIO_CRASHED, Interrupted, UsageError
+from memleak_cli.commands.output import render_guarded
+from memleak_cli.errors import EXIT_LEAK, EXIT_SCENARIO_CRASHED, Interrupted, ReportFileError, UsageError
 from memleak_cli.interrupts import StopOnSignal
 from memleak_cli.plan import choose_variants, plan  # noqa: F401  (choose_variants: re-exported)
 from memleak_cli.report.jsonio import check_writable, write_report
+from memleak_cli.report.paths import output_path
 from memleak_cli.reporters.terminal import TerminalReporter
+from memleak_cli.reporters.text import for_terminal
 from memleak_cli.settings import resolve_limits, resolve_run_settings
 
 REPORTS_DIR = Path("reports")
@@ -58,8 +61,8 @@ def run(
     max_rss: Annotated[str | None, typer.Option("--max-rss", help="Stop a variant whose process tree's RSS passes this size, e.g. 4GiB; it shows as LEAK (capped). 0 turns the cap off. [default: half the machine's memory, divided by --jobs]")] = None,
     timeout: Annotated[float | None, typer.Option(help="Kill a variant, with its child processes, after this many seconds; it shows as ERROR (timeout). 0: no limit. [default: 3600]")] = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Variants to run at the same time, each in its own process.")] = 1,
-    json_path: Annotated[Path | None, typer.Option("--json", help="Where to write the JSON report. [default: reports/memleak-<name>-<time>.json]")] = None,
-    html_path: Annotated[Path | None, typer.Option("--html", help="Also write the self-contained HTML report (charts, sites, chains) to this file.")] = None,
+    json_path: Annotated[str | None, typer.Option("--json", help="Where to write the JSON report; ending in / names a folder for the default file name. [default: reports/memleak-<name>-<time>.json]")] = None,
+    html_path: Annotated[str | None, typer.Option("--html", help="Also write the self-contained HTML report (charts, sites, chains) to this file (ending in /: a folder).")] = None,
     fail_on_leak: Annotated[bool, typer.Option("--fail-on-leak", help="Exit 1 when a variant expected to be clean is not.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the verdict table and summary, no sites, types or fix source.")] = False,
     probe: Annotated[list[str] | None, typer.Option("--probe", help="Extra probe, repeatable: memray (native C/C++ stacks of what the window kept, and a leak flame graph beside the JSON report); pympler (type sizes over the window).")] = None,
@@ -80,12 +83,13 @@ def run(
     ).validate()
     broken: dict[str, str] = {}  # --all: a module that fails to import is reported, not fatal
     planned = plan(list(builtin_scenarios(broken)) if all_ else [scenario or ""], variant, settings.size)
-    out_path = json_path or default_json_path("all" if all_ else planned[0].scenario.name)
-    if html_path is not None and html_path.resolve() == out_path.resolve():
+    out_path = output_path(json_path, default_json_path("all" if all_ else planned[0].scenario.name))
+    html = None if html_path is None else output_path(html_path, out_path.with_suffix(".html"))
+    if html is not None and html.resolve() == out_path.resolve():
         raise UsageError(f"--html and --json both name {out_path}: give the HTML page another name")
     check_writable(out_path)  # before any work: a run must not end in a report it cannot write
-    if html_path is not None:
-        check_writable(html_path)
+    if html is not None:
+        check_writable(html)
 
     report = engine.new_report(["memleak", *sys.argv[1:]], settings)
     console = Console(stderr=True)
@@ -93,22 +97,34 @@ def run(
         report.scenarios = engine.run_plan(planned, settings, jobs=jobs, stop=stop, on_variant=on_variant, on_sample=on_sample, artifacts=out_path.with_suffix(""))
     report.scenarios.extend(engine.import_failure(module, message, settings) for module, message in broken.items())
     report.complete = not stop.event.is_set()
-    TerminalReporter(verbose=not quiet).render(report, sys.stdout)  # shown even if the write fails
-    write_report(report, out_path)
+    # the JSON report first: a view that fails must not cost what was measured
+    try:
+        write_report(report, out_path)
+    except ReportFileError as exc:
+        unwritten: ReportFileError | None = exc
+    else:
+        unwritten = None
+    # shown even when the write failed: the terminal is then the only copy
+    failed = render_guarded("the terminal report", lambda: TerminalReporter(verbose=not quiet).render(report, sys.stdout), None if unwritten else out_path)
+    if unwritten is not None:
+        raise unwritten
     typer.echo(f"JSON report: {out_path}")
-    if html_path is not None:
+    if html is not None:
         from memleak_cli.reporters.html import write_html
 
-        write_html(report, html_path)
-        typer.echo(f"HTML report: {html_path}")
+        failed = failed or render_guarded("the HTML report", lambda: write_html(report, html), out_path)
+        if not failed:
+            typer.echo(f"HTML report: {html}")
+    if failed is not None:
+        raise failed
     if stop.signum is not None:
         raise Interrupted(f"interrupted by {stop.signal_name}: the report of what was measured so far is marked incomplete ({out_path})", stop.signum)
     if engine.crashed(report):
         for line in engine.crashed(report):
-            typer.echo(f"error: scenario crashed: {line}", err=True)
+            typer.echo(f"error: scenario crashed: {for_terminal(line)}", err=True)
         raise typer.Exit(EXIT_SCENARIO_CRASHED)
     failures = engine.expectation_failures(report)
     if fail_on_leak and failures:
         for line in failures:
-            typer.echo(f"leak: {line}", err=True)
+            typer.echo(f"leak: {for_terminal(line)}", err=True)
         raise typer.Exit(EXIT_LEAK)

@@ -19,10 +19,13 @@ import typer
 from rich.console import Console
 from rich.live import Live
 
+from memleak_cli.commands.output import render_guarded
 from memleak_cli.commands.run import default_json_path
 from memleak_cli.errors import EXIT_LEAK, UsageError
 from memleak_cli.report.jsonio import check_writable
+from memleak_cli.report.paths import output_path
 from memleak_cli.report.watch_model import WatchPoint, write_watch_report
+from memleak_cli.reporters.text import for_terminal
 from memleak_cli.reporters.watch_view import live_panel, render_summary
 from memleak_cli.units import parse_duration, parse_size
 from memleak_cli.watch import Target, WatchSettings, prepare
@@ -67,7 +70,7 @@ def watch(
         str, typer.Option(help="RSS/USS growth per minute that counts as a leak, e.g. 1MiB.")
     ] = "1MiB",
     json_path: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
             "--json",
             help="Where to write the JSON report. [default: reports/memleak-watch-<target>-<time>.json]",
@@ -95,7 +98,7 @@ def watch(
         if pid is not None
         else f"watch-{os.path.basename((command or ['command'])[0])}"
     )
-    out_path = json_path or default_json_path(name)
+    out_path = output_path(json_path, default_json_path(name))
     check_writable(out_path)  # before any work: a watch must not end in a report it cannot write
     prepare()  # before the target starts, so that its first readings are not delayed
     target = Target.attach(pid) if pid is not None else Target.launch(command or [])
@@ -112,9 +115,11 @@ def watch(
             report = watch_target(target, settings, command=argv, on_point=show)
     else:
         report = watch_target(target, settings, command=argv)
-    write_watch_report(report, out_path)
-    render_summary(report, Console())
+    write_watch_report(report, out_path)  # first: a view that fails must not cost the readings
+    failed = render_guarded("the watch summary", lambda: render_summary(report, Console()), out_path)
     typer.echo(f"JSON report: {out_path}")
+    if failed is not None:
+        raise failed
     if fail_on_leak and report.verdict == "LEAK":
-        typer.echo(f"leak: {report.reason}", err=True)
+        typer.echo(f"leak: {for_terminal(report.reason)}", err=True)
         raise typer.Exit(EXIT_LEAK)

@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from memleak_cli.errors import ReportFileError
+from memleak_cli.report.documents import read_json_document
+from memleak_cli.report.paths import refuse_unsafe_target
 from memleak_cli.report.model import (
     SCHEMA_VERSION,
     AllocationSite,
@@ -48,9 +50,12 @@ def write_atomic(path: Path, data: bytes) -> None:
 
     Raises:
         ReportFileError: the folder cannot be created or written (disk full, permissions, a NUL
-            byte in the path); no temporary file is left.
+            byte in the path), or *path* is not a file memleak may replace
+            (:func:`~memleak_cli.report.paths.refuse_unsafe_target`: a device, a FIFO, a source
+            file); no temporary file is left.
     """
     path = Path(path)
+    refuse_unsafe_target(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -60,6 +65,7 @@ def write_atomic(path: Path, data: bytes) -> None:
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
+            refuse_unsafe_target(path)  # again: the name may have changed during the run
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -83,8 +89,11 @@ def write_json_atomic(path: Path, data: Any) -> None:
 
 
 def write_text_atomic(path: Path, text: str) -> None:
-    """Write *text* (UTF-8) to *path* atomically (:func:`write_atomic`). Raises ReportFileError."""
-    write_atomic(path, text.encode("utf-8"))
+    """Write *text* (UTF-8) to *path* atomically (:func:`write_atomic`). Raises ReportFileError.
+
+    A lone surrogate (from the measured program's text) is written as its escape, ``\\udcff``,
+    instead of failing the write."""
+    write_atomic(path, text.encode("utf-8", "backslashreplace"))
 
 
 def write_report(report: RunReport, path: Path) -> None:
@@ -96,7 +105,8 @@ def check_writable(path: Path) -> None:
     """Fail early, before any work, when a report could not be written to *path*.
 
     Raises:
-        ReportFileError: *path* is a folder, or its folder cannot be created or written.
+        ReportFileError: *path* is a folder, a device, a FIFO, a socket (or a link to one) or an
+            existing Python source file, or its folder cannot be created or written.
     """
     path = Path(path)
     if "\0" in str(path):
@@ -107,6 +117,7 @@ def check_writable(path: Path) -> None:
         raise ReportFileError(f"cannot use report path {path}: {exc.strerror or exc}") from exc
     if is_dir:
         raise ReportFileError(f"report path {path} is a folder: give a file name such as {path / 'run.json'}")
+    refuse_unsafe_target(path)
     parent = path.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
@@ -254,22 +265,9 @@ def read_report(path: Path) -> RunReport:
     """Read a JSON report written by :func:`write_report`.
 
     Raises:
-        ReportFileError: missing, unreadable, not UTF-8, truncated, not JSON, of another schema
-            version, or with a field of the wrong type or missing (one line naming the file).
+        ReportFileError: missing, unreadable, not a regular file, not UTF-8, truncated, not
+            JSON, holding NaN, Infinity or numbers too large, nested too deeply, of another
+            schema version, or with a field of the wrong type or missing (one line naming the
+            file; see :mod:`memleak_cli.report.documents`).
     """
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ReportFileError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    except UnicodeDecodeError as exc:
-        raise ReportFileError(f"{path}: not a JSON report (not UTF-8 text at byte {exc.start})") from exc
-    except ValueError as exc:  # a NUL byte in the path
-        raise ReportFileError(f"cannot read {path!s:.200}: {exc}") from exc
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ReportFileError(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg}); is it truncated?") from exc
-    except RecursionError as exc:
-        raise ReportFileError(f"{path}: not a memleak report (nested too deeply to read)") from exc
-    return report_from_dict(data, source=str(path))
+    return report_from_dict(read_json_document(Path(path), "report"), source=str(path))

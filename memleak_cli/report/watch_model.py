@@ -11,12 +11,12 @@ minute that people read.
 from __future__ import annotations
 
 import dataclasses
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from memleak_cli.errors import ReportFileError
+from memleak_cli.report.documents import read_json_document
 from memleak_cli.report.jsonio import build_dataclass, write_json_atomic
 from memleak_cli.report.model import MetricTrend
 
@@ -102,17 +102,12 @@ def read_watch_report(path: Path) -> WatchReport:
     """Read a report written by :func:`write_watch_report`.
 
     Raises:
-        ReportFileError: missing, not JSON, not a watch report, another schema version, malformed.
+        ReportFileError: missing, not a regular file, not UTF-8, not JSON, holding NaN, Infinity
+            or numbers too large, not a watch report, another schema version, malformed
+            (:mod:`memleak_cli.report.documents`).
     """
     path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ReportFileError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    except json.JSONDecodeError as exc:
-        raise ReportFileError(
-            f"{path}: not valid JSON (line {exc.lineno}: {exc.msg}); is it truncated?"
-        ) from exc
+    data = read_json_document(path, "watch report")
     if not isinstance(data, dict) or data.get("kind") != WATCH_KIND:
         raise ReportFileError(f"{path}: not a memleak watch report (kind is not {WATCH_KIND!r})")
     if data.get("schema_version") != WATCH_SCHEMA_VERSION:

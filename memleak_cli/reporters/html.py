@@ -15,6 +15,7 @@ from typing import IO, Any
 from memleak_cli.report.jsonio import report_to_dict, write_text_atomic
 from memleak_cli.report.model import MetricTrend, RunReport, ScenarioResult, VariantResult
 from memleak_cli.reporters.summary import METRIC_LABEL, amount, short_path, summary_line
+from memleak_cli.reporters.text import for_html
 from memleak_cli.units import format_bytes
 
 DATA_ELEMENT_ID = "memleak-report-data"
@@ -106,6 +107,7 @@ class HtmlReporter:
 def make_environment() -> Any:
     """The jinja2 environment: package templates, autoescape on, undefined names an error, shared filters."""
     import jinja2
+    import markupsafe
 
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("memleak_cli", "templates"),
@@ -113,6 +115,10 @@ def make_environment() -> Any:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        # every {{ value }} from the measured program: surrogates and control characters escaped
+        # before autoescape (a lone surrogate cannot be written as UTF-8)
+        # (markup such as |tojson's output is already safe and is left as it is)
+        finalize=lambda value: for_html(value) if isinstance(value, str) and not isinstance(value, markupsafe.Markup) else value,
     )
     env.filters.update(
         bytes=format_bytes,
