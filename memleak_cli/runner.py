@@ -41,6 +41,9 @@ _OUTPUT_TAIL = 4000
 # How often the parent reads events and checks the limits. A scenario allocating fast can pass
 # --max-rss by what it allocates in one poll (~50 ms) before it is stopped.
 _POLL_SECONDS = 0.05
+# A worker ends at once after its last event ("done" or "error"); one still running this long
+# after it is stopped, and judged from its events (a process that cannot exit is not a crash).
+_EXIT_GRACE_SECONDS = 5.0
 
 
 def _read_events(path: Path, offset: int) -> tuple[list[dict[str, Any]], int]:
@@ -105,6 +108,10 @@ def run_variant(
         events_path = Path(tmp) / "events.jsonl"
         output_path = Path(tmp) / "output.log"
         spec_path = Path(tmp) / "spec.json"
+        # The lifeline (memleak_cli.containment): the worker gets the read end and the parent alone
+        # holds the write end (not inheritable, so no other worker does); when the parent dies,
+        # however, the worker reads end-of-file and kills its tree.
+        lifeline_read, lifeline_write = os.pipe()
         spec_path.write_text(
             json.dumps(
                 {
@@ -120,6 +127,7 @@ def run_variant(
                     "trim": settings.trim,
                     "memray_capture": str(Path(tmp) / "memray-window.bin"),
                     "events": str(events_path),
+                    "lifeline": lifeline_read,
                 }
             )
         )
@@ -130,16 +138,25 @@ def run_variant(
         stopped_by: str | None = None
         capped_bytes: int | None = None
         env = dict(os.environ, PYTHONHASHSEED="0", PYTHONUNBUFFERED="1")
+        final_at: float | None = None  # when the worker's last event ("done", "error") arrived
+        lingered = False
         with open(output_path, "wb") as output:
             # -X faulthandler: a segfault in the scenario leaves its Python traceback in the output
-            child = subprocess.Popen(
-                [sys.executable, "-X", "faulthandler", "-m", "memleak_cli.worker", str(spec_path)],
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                env=env,
-                start_new_session=True,  # its own process group: killed as one, and Ctrl-C does not reach it
-            )
+            try:
+                child = subprocess.Popen(
+                    [sys.executable, "-X", "faulthandler", "-m", "memleak_cli.worker", str(spec_path)],
+                    stdout=output,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    env=env,
+                    start_new_session=True,  # its own process group: killed as one, and Ctrl-C does not reach it
+                    pass_fds=(lifeline_read,),
+                )
+            except BaseException:
+                os.close(lifeline_write)
+                raise
+            finally:
+                os.close(lifeline_read)  # the worker has its own copy
             watcher = TreeWatcher(child.pid)
             try:
                 while True:
@@ -150,8 +167,16 @@ def run_variant(
                         for event in new:
                             if event.get("event") == "sample":
                                 progress(sample_from_dict(event["sample"]))
+                    if final_at is None and any(e.get("event") in ("done", "error") for e in new):
+                        final_at = time.monotonic()
                     if exited:
                         break
+                    if final_at is not None:  # measured to the end: the limits no longer apply
+                        if time.monotonic() - final_at >= _EXIT_GRACE_SECONDS:
+                            lingered = True
+                            break
+                        time.sleep(_POLL_SECONDS)
+                        continue
                     rss = watcher.rss()
                     if settings.max_rss_bytes is not None and rss is not None and rss > settings.max_rss_bytes:
                         stopped_by, capped_bytes = "max-rss", rss
@@ -170,12 +195,14 @@ def run_variant(
                 # before reaping the child, so its pid (= its process group id) is still ours
                 kill_tree(child.pid, watcher.descendants())
                 child.wait()
+                os.close(lifeline_write)
         new, offset = _read_events(events_path, offset)
         events.extend(new)
         output_tail = output_path.read_text(errors="replace")[-_OUTPUT_TAIL:]
         result = build_result(
             declared.name, declared.expect, declared.fix_source(), declared.summary, events, child.returncode,
             time.perf_counter() - started, output_tail, settings, stopped_by=stopped_by, capped_bytes=capped_bytes,
+            lingered=lingered,
         )
         capture = Path(tmp) / "memray-window.bin"
         if artifacts is not None and result.attribution is not None and result.attribution.native and capture.exists():
@@ -207,11 +234,14 @@ def _stopped_reason(result: VariantResult, stopped_by: str, settings: RunSetting
 def build_result(
     variant: str, expect: str, fix_source: str | None, summary: str, events: list[dict[str, Any]], exit_code: int,
     seconds: float, output_tail: str, settings: RunSettings, *, stopped_by: str | None = None, capped_bytes: int | None = None,
+    lingered: bool = False,
 ) -> VariantResult:
     """Assemble and judge a :class:`VariantResult` from a worker's events.
 
     *stopped_by* (``"max-rss"``, ``"timeout"``, a signal name) says the parent ended the worker;
-    *capped_bytes* is the process tree's RSS that passed ``--max-rss``.
+    *capped_bytes* is the process tree's RSS that passed ``--max-rss``; *lingered* says the
+    worker sent its last event but did not exit and was stopped: its events are judged as if it
+    had exited cleanly.
     """
     result = VariantResult(
         variant=variant, expect=expect, verdict="ERROR", reason="", fix_source=fix_source, summary=summary,
@@ -248,9 +278,11 @@ def build_result(
         result.verdict, result.reason = _stopped_reason(result, stopped_by, settings)
         if result.verdict == "ERROR":
             result.error = result.reason + ("\n" + output_tail if output_tail else "")
-    elif done and exit_code == 0:
+    elif done and (exit_code == 0 or lingered):
         result.verdict, result.reason = judge(result.trends, result.attribution, settings.thresholds)
         result.notes = notes(result.trends, result.attribution, settings.thresholds)
+        if lingered:
+            result.notes.append(f"the measuring process did not exit within {_EXIT_GRACE_SECONDS:g} s of its last measurement and was stopped; its measurements stand")
     elif not result.reason:
         result.reason = f"the measuring process {_exit_text(exit_code)} after {len(result.samples)} samples"
         result.error = result.error or result.reason + ("\n" + output_tail if output_tail else "")

@@ -27,6 +27,8 @@ import time
 import traceback
 from typing import IO, Any
 
+from memleak_cli.probes.saferepr import safe_str
+
 
 class EventWriter:
     """Writes one JSON object per line and flushes it, so the parent sees it at once."""
@@ -177,15 +179,34 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     with open(args[0], encoding="utf-8") as handle:
         spec = json.load(handle)
+    # nothing the scenario starts may outlive the run, nor this process its parent (containment)
+    from memleak_cli.containment import become_subreaper, watch_lifeline
+
+    become_subreaper()
+    if spec.get("lifeline") is not None:
+        watch_lifeline(int(spec["lifeline"]))
     with open(spec["events"], "a", encoding="utf-8") as stream:
         events = EventWriter(stream)
         try:
             _run(spec, events)
         except BaseException as exc:  # report every failure, KeyboardInterrupt included
-            events.emit("error", message=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc())
+            events.emit("error", message=f"{type(exc).__name__}: {safe_str(exc)}", traceback=_format_exc())
             return 3
     return 0
 
 
+def _format_exc() -> str:
+    """The current traceback, or a placeholder when formatting it runs measured code that fails
+    (``traceback`` calls the exception's ``__str__``)."""
+    try:
+        return traceback.format_exc()
+    except BaseException as exc:  # noqa: BLE001 - the exception's own __str__ may raise anything
+        return f"(the traceback could not be formatted: {type(exc).__name__})"
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    from memleak_cli.containment import exit_now
+
+    # Events are flushed line by line; after the last one the worker ends at once, whatever the
+    # scenario left running (a non-daemon thread would hold a normal exit until --timeout).
+    exit_now(main())

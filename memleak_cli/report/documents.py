@@ -16,8 +16,10 @@ traceback and never a silent pass. The ladder, in order:
    parse; nesting deeper than :data:`MAX_DEPTH` (deep recursion later, in ``asdict`` or
    ``tojson``) is refused too.
 
-Cost: the numbers hooks and the depth walk add ~40 % to ``json.loads``; a report of 240 000
-samples (50 MB) reads in about a second.
+Cost: the walk that checks numbers and depth adds ~25 % to ``json.loads``; a report of
+240 000 samples (105 MB as written, indented) reads and checks in ~2.5 s on this project's
+machine (it took 79 s before the model checks were compiled once per type, see
+:func:`memleak_cli.report.jsonio._converter`).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from memleak_cli.errors import ReportFileError
 MAX_BYTES = 2 * 1024**3  # 2 GiB: ~10^7 samples; anything larger is not a report memleak wrote
 MAX_DEPTH = 64  # a report nests ~8 deep (scenarios → variants → attribution → retained → chain)
 MAX_INT_DIGITS = 20  # 2**64 has 20 digits: every count and byte size memleak writes fits
+_INT_LIMIT = 10**MAX_INT_DIGITS
 
 
 class _Refused(ValueError):
@@ -42,20 +45,6 @@ class _Refused(ValueError):
 
 def _constant(name: str) -> Any:
     raise _Refused(f"{name} is not a number memleak writes")
-
-
-def _integer(text: str) -> int:
-    digits = text.lstrip("-")
-    if len(digits) > MAX_INT_DIGITS:
-        raise _Refused(f"integer of {len(digits)} digits is too large")
-    return int(text)
-
-
-def _float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise _Refused(f"number {text[:40]} is too large")
-    return value
 
 
 def read_document_text(path: Path, what: str) -> str:
@@ -114,7 +103,7 @@ def parse_json_document(text: str, source: str, what: str) -> Any:
         ReportFileError: not JSON, a refused value, or nested too deeply; one line naming *source*.
     """
     try:
-        data = json.loads(text, parse_constant=_constant, parse_int=_integer, parse_float=_float)
+        data = json.loads(text, parse_constant=_constant)
     except _Refused as exc:
         raise ReportFileError(f"{source}: not a memleak {what}: {exc}") from None
     except json.JSONDecodeError as exc:
@@ -124,8 +113,10 @@ def parse_json_document(text: str, source: str, what: str) -> Any:
         raise ReportFileError(f"{source}: not a memleak {what} (nested too deeply to read)") from None
     except ValueError as exc:  # int() over sys.get_int_max_str_digits, and the like
         raise ReportFileError(f"{source}: not a memleak {what}: {exc}") from None
-    if _depth_exceeds(data, MAX_DEPTH):
-        raise ReportFileError(f"{source}: not a memleak {what} (nested deeper than {MAX_DEPTH} levels)")
+    try:
+        _check_values(data)
+    except _Refused as exc:
+        raise ReportFileError(f"{source}: not a memleak {what}: {exc}") from None
     return data
 
 
@@ -142,17 +133,38 @@ def read_json_document(path: Path, what: str) -> Any:
     return parse_json_document(text, str(path), what)
 
 
-def _depth_exceeds(data: Any, limit: int) -> bool:
-    """True when *data* nests containers deeper than *limit* (iterative: no recursion)."""
+def _check_values(data: Any) -> None:
+    """Walk *data* without recursion and refuse what step 5 refuses: containers nested deeper
+    than :data:`MAX_DEPTH`, integers of more than :data:`MAX_INT_DIGITS` digits, and floats
+    that are not finite (``1e400`` parses as infinity).
+
+    Checked after parsing rather than by ``parse_int``/``parse_float`` hooks: a Python call per
+    number doubled the time to read a large report.
+
+    Raises:
+        _Refused: naming what was refused.
+    """
     if not isinstance(data, (dict, list)):
-        return False
+        _check_scalar(data)
+        return
     stack: list[tuple[Any, int]] = [(data, 1)]
     while stack:
         node, depth = stack.pop()
-        values = node.values() if isinstance(node, dict) else node
-        for value in values:
-            if isinstance(value, (dict, list)):
-                if depth + 1 > limit:
-                    return True
+        for value in node.values() if type(node) is dict else node:
+            kind = type(value)
+            if kind is dict or kind is list:
+                if depth >= MAX_DEPTH:
+                    raise _Refused(f"nested deeper than {MAX_DEPTH} levels")
                 stack.append((value, depth + 1))
-    return False
+            elif kind is int:
+                if not -_INT_LIMIT < value < _INT_LIMIT:
+                    raise _Refused(f"an integer of {len(str(abs(value)))} digits is too large")
+            elif kind is float and value - value != 0.0:  # inf - inf and nan - nan are nan
+                raise _Refused(f"number {value} is not finite")
+
+
+def _check_scalar(value: Any) -> None:
+    if type(value) is int and not -_INT_LIMIT < value < _INT_LIMIT:
+        raise _Refused("integer too large")
+    if type(value) is float and not math.isfinite(value):
+        raise _Refused(f"number {value} is not finite")
