@@ -31,6 +31,7 @@ from memleak_cli.plan import plan
 from memleak_cli.report.jsonio import check_writable, read_report, write_report
 from memleak_cli.report.paths import output_path
 from memleak_cli.settings import resolve_baseline_path, resolve_run_settings, resolve_scenarios
+from memleak_cli.reporters.text import for_terminal
 
 app = typer.Typer(help="Record and inspect the gate's baseline.", no_args_is_help=True, add_completion=False)
 
@@ -67,8 +68,8 @@ def update(
         with variant_progress(Console(stderr=True)) as (on_variant, on_sample):
             report = gate_logic.run_plan(planned, settings, ["memleak", *sys.argv[1:]], on_variant=on_variant, on_sample=on_sample)
         write_report(report, out_path)
-        typer.echo(f"JSON report: {out_path}")
+        typer.echo(for_terminal(f"JSON report: {out_path}"))
     recorded = baseline_from_report(report, previous)
     write_baseline(recorded, baseline_path)
     count = sum(len(v) for v in recorded.entries.values())
-    typer.echo(f"baseline: {baseline_path} — {count} variant(s) of {len(recorded.entries)} scenario(s) at size {recorded.size}")
+    typer.echo(for_terminal(f"baseline: {baseline_path} — {count} variant(s) of {len(recorded.entries)} scenario(s) at size {recorded.size}"))

@@ -91,7 +91,7 @@ def gate(
         failed = render_guarded("the terminal report", lambda: TerminalReporter(verbose=False).render(report, sys.stdout), out_path)
     for line in gate_logic.summary_lines(result):
         typer.echo(for_terminal(line))  # scenario names and reasons come from the measured code
-    typer.echo(f"JSON report: {out_path}" + (f"; JUnit XML: {junit_path}" if junit_path is not None else ""))
+    typer.echo(for_terminal(f"JSON report: {out_path}" + (f"; JUnit XML: {junit_path}" if junit_path is not None else "")))
     if failed is not None:
         raise failed
     if any(c.crashed for c in result.checks):

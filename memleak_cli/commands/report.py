@@ -7,9 +7,11 @@ from typing import Annotated
 
 import typer
 
+from memleak_cli.commands.output import render_guarded
 from memleak_cli.errors import UsageError
 from memleak_cli.report.jsonio import check_writable, read_report
 from memleak_cli.report.paths import output_path
+from memleak_cli.reporters.text import for_terminal
 
 
 def default_html_path(json_path: Path) -> Path:
@@ -29,5 +31,7 @@ def report(
         raise UsageError(f"-o {out_path} is the JSON report itself: give the HTML page another name")
     run_report = read_report(json_path)  # a bad file stops here, before anything is written
     check_writable(out_path)
-    write_html(run_report, out_path)
-    typer.echo(f"HTML report: {out_path}")
+    failed = render_guarded("the HTML report", lambda: write_html(run_report, out_path), None)
+    if failed is not None:
+        raise failed
+    typer.echo(for_terminal(f"HTML report: {out_path}"))

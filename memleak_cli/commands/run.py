@@ -84,10 +84,10 @@ def run(
     broken: dict[str, str] = {}  # --all: a module that fails to import is reported, not fatal
     planned = plan(list(builtin_scenarios(broken)) if all_ else [scenario or ""], variant, settings.size)
     out_path = output_path(json_path, default_json_path("all" if all_ else planned[0].scenario.name))
+    check_writable(out_path)  # before any work: a run must not end in a report it cannot write
     html = None if html_path is None else output_path(html_path, out_path.with_suffix(".html"))
     if html is not None and html.resolve() == out_path.resolve():
         raise UsageError(f"--html and --json both name {out_path}: give the HTML page another name")
-    check_writable(out_path)  # before any work: a run must not end in a report it cannot write
     if html is not None:
         check_writable(html)
 
@@ -108,13 +108,13 @@ def run(
     failed = render_guarded("the terminal report", lambda: TerminalReporter(verbose=not quiet).render(report, sys.stdout), None if unwritten else out_path)
     if unwritten is not None:
         raise unwritten
-    typer.echo(f"JSON report: {out_path}")
+    typer.echo(for_terminal(f"JSON report: {out_path}"))
     if html is not None:
         from memleak_cli.reporters.html import write_html
 
         failed = failed or render_guarded("the HTML report", lambda: write_html(report, html), out_path)
         if not failed:
-            typer.echo(f"HTML report: {html}")
+            typer.echo(for_terminal(f"HTML report: {html}"))
     if failed is not None:
         raise failed
     if stop.signum is not None:

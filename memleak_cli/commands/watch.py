@@ -117,7 +117,7 @@ def watch(
         report = watch_target(target, settings, command=argv)
     write_watch_report(report, out_path)  # first: a view that fails must not cost the readings
     failed = render_guarded("the watch summary", lambda: render_summary(report, Console()), out_path)
-    typer.echo(f"JSON report: {out_path}")
+    typer.echo(for_terminal(f"JSON report: {out_path}"))
     if failed is not None:
         raise failed
     if fail_on_leak and report.verdict == "LEAK":

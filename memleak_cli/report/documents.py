@@ -111,8 +111,8 @@ def parse_json_document(text: str, source: str, what: str) -> Any:
         raise ReportFileError(f"{source}: {subject}not valid JSON (line {exc.lineno}: {exc.msg}); is it truncated?") from None
     except RecursionError:
         raise ReportFileError(f"{source}: not a memleak {what} (nested too deeply to read)") from None
-    except ValueError as exc:  # int() over sys.get_int_max_str_digits, and the like
-        raise ReportFileError(f"{source}: not a memleak {what}: {exc}") from None
+    except ValueError:  # an integer past sys.get_int_max_str_digits() (4300 digits)
+        raise ReportFileError(f"{source}: not a memleak {what}: a number too long to read") from None
     try:
         _check_values(data)
     except _Refused as exc:

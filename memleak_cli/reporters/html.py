@@ -121,7 +121,7 @@ def make_environment() -> Any:
         finalize=lambda value: for_html(value) if isinstance(value, str) and not isinstance(value, markupsafe.Markup) else value,
     )
     env.filters.update(
-        bytes=format_bytes,
+        bytes=_page_bytes,
         sbytes=lambda v: format_bytes(v, signed=True),
         short_path=short_path,
         growth=growth_text,
@@ -129,6 +129,14 @@ def make_environment() -> Any:
     )
     env.globals.update(held=held_since_baseline, metric_label=METRIC_LABEL)
     return env
+
+
+def _page_bytes(value: Any) -> str:
+    """:func:`format_bytes` for a value from the report's free-form ``settings`` (``n/a`` when it
+    is not a number: a hand-edited report must still draw)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return "n/a"
+    return format_bytes(value)
 
 
 def write_html(report: RunReport, path: Path) -> None:
