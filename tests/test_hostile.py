@@ -45,10 +45,21 @@ from memleak_cli.probes.saferepr import clip, safe_repr, safe_str
 from memleak_cli.report.documents import MAX_DEPTH, read_document_text
 from memleak_cli.report.jsonio import read_report, report_to_dict, write_atomic, write_report
 from memleak_cli.report.model import RunReport, Sample
-from memleak_cli.report.watch_model import WATCH_KIND, WATCH_SCHEMA_VERSION, WatchReport, read_watch_report, write_watch_report
+from memleak_cli.report.watch_model import (
+    WATCH_KIND,
+    WATCH_SCHEMA_VERSION,
+    WatchReport,
+    read_watch_report,
+)
 from memleak_cli.reporters.html import HtmlReporter, write_html
 from memleak_cli.reporters.terminal import TerminalReporter
-from memleak_cli.reporters.text import for_markup, for_terminal, for_terminal_block, for_xml, surrogate_safe
+from memleak_cli.reporters.text import (
+    for_markup,
+    for_terminal,
+    for_terminal_block,
+    for_xml,
+    surrogate_safe,
+)
 from memleak_cli.reporters.watch_view import render_summary
 from memleak_cli.runner import build_result, run_variant
 from memleak_cli.settings import RunSettings

@@ -13,7 +13,6 @@ from memleak_cli import gate as gate_logic
 from memleak_cli.baseline import baseline_from_report, read_baseline, write_baseline
 from memleak_cli.commands.gate import (
     BaselineOption,
-    baseline_flag,
     FramesOption,
     IterationsOption,
     JsonOption,
@@ -21,6 +20,7 @@ from memleak_cli.commands.gate import (
     SizeOption,
     WarmupOption,
     WindowOption,
+    baseline_flag,
 )
 from memleak_cli.commands.progress import variant_progress
 from memleak_cli.commands.run import default_json_path
@@ -30,8 +30,8 @@ from memleak_cli.errors import UsageError
 from memleak_cli.plan import plan
 from memleak_cli.report.jsonio import check_writable, read_report, write_report
 from memleak_cli.report.paths import output_path
-from memleak_cli.settings import resolve_baseline_path, resolve_run_settings, resolve_scenarios
 from memleak_cli.reporters.text import for_terminal
+from memleak_cli.settings import resolve_baseline_path, resolve_run_settings, resolve_scenarios
 
 app = typer.Typer(help="Record and inspect the gate's baseline.", no_args_is_help=True, add_completion=False)
 

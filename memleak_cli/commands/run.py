@@ -21,11 +21,17 @@ import typer
 from rich.console import Console
 
 from memleak_cli import engine
+from memleak_cli.commands.output import render_guarded
 from memleak_cli.commands.progress import variant_progress
 from memleak_cli.config import load_config
 from memleak_cli.discovery import builtin_scenarios
-from memleak_cli.commands.output import render_guarded
-from memleak_cli.errors import EXIT_LEAK, EXIT_SCENARIO_CRASHED, Interrupted, ReportFileError, UsageError
+from memleak_cli.errors import (
+    EXIT_LEAK,
+    EXIT_SCENARIO_CRASHED,
+    Interrupted,
+    ReportFileError,
+    UsageError,
+)
 from memleak_cli.interrupts import StopOnSignal
 from memleak_cli.plan import choose_variants, plan  # noqa: F401  (choose_variants: re-exported)
 from memleak_cli.report.jsonio import check_writable, write_report

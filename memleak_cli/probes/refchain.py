@@ -11,7 +11,8 @@ from __future__ import annotations
 import gc
 import sys
 import types
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from typing import cast
 
 from memleak_cli.probes.saferepr import bounded, safe_repr, type_label
 
@@ -60,13 +61,14 @@ def hop_name(parent: object, child: object, grandparent: object | None) -> str:
     kind = type(parent)
     if issubclass(kind, dict):
         owner_dict = grandparent is not None and _own_dict(grandparent) is parent
-        for key, value in dict.items(parent):  # type: ignore[arg-type]
+        mapping = cast("dict[object, object]", parent)
+        for key, value in dict.items(mapping):
             if value is child:
                 return f".{key}" if owner_dict and type(key) is str else _key_text(key)
-        if any(key is child for key in dict.keys(parent)):  # type: ignore[arg-type]
+        if any(key is child for key in dict.keys(mapping)):
             return "<key>"
     elif issubclass(kind, (list, tuple)):
-        items = list.__iter__(parent) if issubclass(kind, list) else tuple.__iter__(parent)  # type: ignore[arg-type]
+        items: Iterator[object] = list.__iter__(cast("list[object]", parent)) if issubclass(kind, list) else tuple.__iter__(cast("tuple[object, ...]", parent))
         for index, value in enumerate(items):
             if value is child:
                 return f"[{index}]"

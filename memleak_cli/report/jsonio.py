@@ -19,7 +19,6 @@ from typing import Any
 
 from memleak_cli.errors import ReportFileError
 from memleak_cli.report.documents import read_json_document
-from memleak_cli.report.paths import refuse_unsafe_target
 from memleak_cli.report.model import (
     SCHEMA_VERSION,
     AllocationSite,
@@ -31,6 +30,7 @@ from memleak_cli.report.model import (
     Sample,
     TypeSize,
 )
+from memleak_cli.report.paths import refuse_unsafe_target
 
 
 def report_to_dict(report: RunReport) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from memleak_cli.report.model import (
     VariantResult,
 )
 from memleak_cli.reporters.summary import METRIC_LABEL, amount, short_path, summary_line
-from memleak_cli.reporters.text import for_markup, for_terminal, for_terminal_block, terminal_text
+from memleak_cli.reporters.text import for_terminal, for_terminal_block, terminal_text
 from memleak_cli.units import format_bytes
 
 NON_TERMINAL_WIDTH = 140
