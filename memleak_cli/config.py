@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from memleak_cli.errors import ReportFileError, UsageError
+from memleak_cli.report.documents import read_document_text
 from memleak_cli.settings import SETTINGS, Setting
 
 FILE_NAME = "pyproject.toml"
@@ -83,11 +84,13 @@ def load_config(start: Path | None = None) -> Config:
     path = find_pyproject(start)
     if path is None:
         return Config()
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
+    try:  # the file checks of every document memleak reads: a FIFO must not block, bytes must be UTF-8
+        text = read_document_text(path, "config")
+    except FileNotFoundError as exc:
         raise ReportFileError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+    try:
+        data = tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, RecursionError, ValueError) as exc:  # ValueError: an integer of 4300+ digits
         raise ReportFileError(f"{path}: not valid TOML: {exc}") from exc
     table = data.get("tool", {}).get("memleak") if isinstance(data.get("tool"), dict) else None
     if table is None:

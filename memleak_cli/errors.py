@@ -36,6 +36,13 @@ class ReportFileError(MemleakError):
     exit_code = EXIT_USAGE
 
 
+class ReportRenderError(MemleakError):
+    """A report that was measured and written as JSON but could not be shown (terminal) or drawn
+    (HTML): the JSON report is kept; the message names it."""
+
+    exit_code = EXIT_USAGE
+
+
 class ScenarioError(MemleakError):
     """A scenario that cannot be loaded or is declared wrongly."""
 

@@ -203,7 +203,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("probes", "--probe", probe_list, (), "Extra probe, repeatable: memray (native C/C++ stacks of what the window kept, and a leak flame graph beside the JSON report); pympler (type sizes over the window).", flag_type=str, many=True, commands=(RUN,)),
     Setting("trim", "--trim", boolean, True, "Trim the C heap (malloc_trim) after reading RSS in each sample, to tell memory the allocator keeps from memory in use.", flag_type=bool, switch=True, commands=(RUN,)),
     Setting("tolerance", "--tolerance", tolerance_text, "50%,16KiB", "Gate: allowed excess over the baseline: a share, a size or both, e.g. 50%, 16KiB, 50%,16KiB.", flag_type=str, commands=(GATE,)),
-    Setting("baseline", "--baseline", file_path, "reports/baseline.json", "Gate: the baseline file (a [tool.memleak] value is relative to its pyproject.toml).", flag_type=str, commands=(GATE, BASELINE)),
+    Setting("baseline", "--baseline", file_path, "reports/baseline.json", "Gate: the baseline file (ending in /: baseline.json in that folder; a [tool.memleak] value is relative to its pyproject.toml).", flag_type=str, commands=(GATE, BASELINE)),
     Setting("scenarios", "--scenario", spec_list, None, "Scenario to run (repeat for more): a name, path/to/file.py::name or package.module:name. [default: every built-in]", flag_type=str, many=True, short="-s", commands=(GATE, BASELINE)),
 )
 BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
@@ -298,6 +298,7 @@ def resolve(config: Config, flags: dict[str, Any] | None = None) -> Resolved:
             fit together (the message names those that came from the config file).
     """
     from memleak_cli.analysis.tolerance import parse_tolerance
+    from memleak_cli.report.paths import output_path
 
     flags = flags or {}
     chosen: dict[str, Any] = {}
@@ -336,7 +337,7 @@ def resolve(config: Config, flags: dict[str, Any] | None = None) -> Resolved:
     return Resolved(
         run=run,
         tolerance=parse_tolerance(chosen["tolerance"]),
-        baseline_path=Path(chosen["baseline"]),
+        baseline_path=output_path(chosen["baseline"], Path("baseline.json")),
         scenarios=list(scenarios) if scenarios is not None else None,
     )
 

@@ -16,3 +16,14 @@ def _children_find_the_test_scenarios(monkeypatch: pytest.MonkeyPatch) -> None:
     a test that changes folder must still let them find it (they inherit PYTHONPATH)."""
     paths = [str(ROOT), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(dict.fromkeys(paths)))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """How many hostile inputs tests/test_hostile.py tried (issue #13), when it ran."""
+    import sys
+
+    module = sys.modules.get("tests.test_hostile")
+    tried = getattr(module, "TRIED", None)
+    if tried:
+        kinds = ", ".join(f"{kind} {count}" for kind, count in sorted(tried.items()))
+        terminalreporter.write_line(f"hostile inputs tried: {sum(tried.values())} ({kinds})")

@@ -38,6 +38,8 @@ class WorkerExit:
         output_tail: the end of what it printed.
         stopped_by: ``"max-rss"``, ``"timeout"`` or a signal name when the parent ended it.
         capped_bytes: the process tree's RSS that passed ``--max-rss``.
+        lingered_seconds: set when the worker sent its last event but had not exited this many
+            seconds later and was stopped: its events are judged as if it had exited cleanly.
     """
 
     exit_code: int
@@ -45,6 +47,7 @@ class WorkerExit:
     output_tail: str = ""
     stopped_by: str | None = None
     capped_bytes: int | None = None
+    lingered_seconds: float | None = None
 
 
 @dataclass(frozen=True)
@@ -122,9 +125,14 @@ def judge_variant(declared: Declared, events: Iterable[Event], settings: RunSett
         result.verdict, result.reason = _stopped_reason(result, ending.stopped_by, settings)
         if result.verdict == "ERROR":
             result.error = result.reason + tail
-    elif done and ending.exit_code == 0:
+    elif done and (ending.exit_code == 0 or ending.lingered_seconds is not None):
         result.verdict, result.reason = judge(result.trends, result.attribution, settings.thresholds)
         result.notes = notes(result.trends, result.attribution, settings.thresholds)
+        if ending.lingered_seconds is not None:
+            result.notes.append(
+                f"the measuring process did not exit within {ending.lingered_seconds:g} s of its last measurement "
+                "and was stopped; its measurements stand"
+            )
     elif not result.reason:
         result.reason = f"the measuring process {exit_text(ending.exit_code)} after {len(result.samples)} samples"
         result.error = result.error or result.reason + tail

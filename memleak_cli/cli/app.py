@@ -9,6 +9,7 @@ from typer.core import TyperGroup
 
 from memleak_cli.cli import baseline, gate, list_cmd, report, run, watch
 from memleak_cli.errors import MemleakError
+from memleak_cli.reporters.text import for_terminal
 
 EXIT_INTERRUPTED = 130
 
@@ -23,7 +24,7 @@ class MemleakGroup(TyperGroup):
             return super().invoke(ctx)
         except MemleakError as exc:
             for line in str(exc).splitlines() or [""]:
-                typer.echo(f"{exc.prefix}: {line}", err=True)
+                typer.echo(f"{exc.prefix}: {for_terminal(line)}", err=True)  # names, paths and messages from outside
             raise typer.Exit(exc.exit_code) from exc
         except KeyboardInterrupt:
             typer.echo("interrupted", err=True)
@@ -51,4 +52,10 @@ app.add_typer(baseline.app, name="baseline", help=baseline.__doc__)
 def main() -> None:
     """Console-script entry point. Standalone mode: usage errors print click's message and exit
     2, ``typer.Exit(code)`` exits with *code*; MemleakError is handled by :class:`MemleakGroup`."""
+    import sys
+
+    for stream in (sys.stdout, sys.stderr):  # the last guard: text that slipped through uncleaned
+        reconfigure = getattr(stream, "reconfigure", None)  # must not end the run in UnicodeEncodeError
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
     app(prog_name="memleak")

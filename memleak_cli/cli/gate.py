@@ -18,7 +18,7 @@ from rich.console import Console
 from memleak_cli import engine
 from memleak_cli.analysis.gate import check_baseline_size, evaluate
 from memleak_cli.cli.options import settings_options
-from memleak_cli.cli.outputs import default_json_path, prepare_outputs
+from memleak_cli.cli.outputs import default_json_path, output_path, prepare_outputs, render_guarded
 from memleak_cli.cli.progress import variant_progress
 from memleak_cli.config import load_config
 from memleak_cli.errors import LeakFound, ScenarioCrashed
@@ -26,6 +26,7 @@ from memleak_cli.report.baseline import read_baseline
 from memleak_cli.report.jsonio import write_report
 from memleak_cli.reporters.gate import summary_lines, write_junit
 from memleak_cli.reporters.terminal import TerminalReporter
+from memleak_cli.reporters.text import for_terminal
 from memleak_cli.scenarios.discovery import builtin_scenarios
 from memleak_cli.scenarios.plan import plan
 from memleak_cli.settings import GATE, resolve
@@ -33,8 +34,8 @@ from memleak_cli.settings import GATE, resolve
 
 @settings_options(GATE)
 def gate(
-    junit: Annotated[Path | None, typer.Option("--junit", help="Also write JUnit XML here: one testcase per scenario × variant.")] = None,
-    json_path: Annotated[Path | None, typer.Option("--json", help="Where to write the JSON run report. [default: reports/memleak-gate-<time>.json]")] = None,
+    junit: Annotated[str | None, typer.Option("--junit", help="Also write JUnit XML here: one testcase per scenario × variant (ending in /: junit.xml in that folder).")] = None,
+    json_path: Annotated[str | None, typer.Option("--json", help="Where to write the JSON run report; ending in / names a folder for the default file name. [default: reports/memleak-gate-<time>.json]")] = None,
     *,
     flags: dict[str, Any],
 ) -> None:
@@ -45,21 +46,25 @@ def gate(
     recorded = read_baseline(resolved.baseline_path)
     check_baseline_size(recorded, settings.size, resolved.baseline_path)
     planned = plan(resolved.scenarios or list(builtin_scenarios()), "all", settings.size)
-    out_path = json_path or default_json_path("gate")
-    prepare_outputs(out_path, ("--junit", junit))
+    out_path = output_path(json_path, default_json_path("gate"))
+    junit_path = None if junit is None else output_path(junit, Path("junit.xml"))
+    prepare_outputs(out_path, ("--junit", junit_path))
 
     with variant_progress(Console(stderr=True)) as (on_variant, on_sample):
         report = engine.run(planned, settings, command=["memleak", *sys.argv[1:]], jobs=settings.jobs,
                             on_variant=on_variant, on_sample=on_sample, artifacts=out_path.with_suffix(""))
-    write_report(report, out_path)  # first: whatever happens next, the measurements are kept
+    write_report(report, out_path)  # first: a view that fails must not cost what was measured
     result = evaluate(report, recorded, resolved.tolerance, resolved.baseline_path)
-    if junit is not None:
-        write_junit(result, junit)
+    if junit_path is not None:
+        write_junit(result, junit_path)
+    failed = None
     if sys.stdout.isatty():
-        TerminalReporter(verbose=False).render(report, sys.stdout)
+        failed = render_guarded("the terminal report", lambda: TerminalReporter(verbose=False).render(report, sys.stdout), out_path)
     for line in summary_lines(result):
-        typer.echo(line)
-    typer.echo(f"JSON report: {out_path}" + (f"; JUnit XML: {junit}" if junit is not None else ""))
+        typer.echo(for_terminal(line))  # scenario names and reasons come from the measured code
+    typer.echo(for_terminal(f"JSON report: {out_path}" + (f"; JUnit XML: {junit_path}" if junit_path is not None else "")))
+    if failed is not None:
+        raise failed
     engine.raise_for_interruption(report, out_path)
     if any(c.crashed for c in result.checks):
         raise ScenarioCrashed(f"{sum(c.crashed for c in result.checks)} of {len(result.checks)} checks crashed")

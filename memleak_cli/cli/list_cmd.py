@@ -7,6 +7,7 @@ import sys
 from rich.console import Console
 from rich.table import Table
 
+from memleak_cli.reporters.text import for_terminal
 from memleak_cli.scenarios.contract import Scenario
 from memleak_cli.scenarios.discovery import ENTRY_POINT_GROUP, builtin_scenarios, plugin_scenarios
 
@@ -25,11 +26,12 @@ def list_scenarios() -> None:
     table.add_column("variants (expected verdict)")
     builtins = builtin_scenarios()
     for scenario in builtins.values():
-        table.add_row(scenario.name, "built-in", scenario.finding, scenario.description, _variants(scenario))
+        table.add_row(*map(for_terminal, (scenario.name, "built-in", scenario.finding, scenario.description, _variants(scenario))))
     for name, (scenario, dist) in plugin_scenarios().items():
         shadowed = " (hidden by the built-in)" if name in builtins else ""
-        table.add_row(name, f"plugin: {dist}{shadowed}", scenario.finding, scenario.description, _variants(scenario))
-    console = Console(width=None if sys.stdout.isatty() else 140)  # names must not be cropped
+        table.add_row(*map(for_terminal, (name, f"plugin: {dist}{shadowed}", scenario.finding, scenario.description, _variants(scenario))))
+    # names must not be cropped; plugin names and descriptions are text, not rich markup
+    console = Console(width=None if sys.stdout.isatty() else 140, markup=False)
     console.print(table)
     console.print(
         f"Also runnable: path/to/file.py::name and package.module:name; packages add scenarios "

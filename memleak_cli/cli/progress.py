@@ -16,6 +16,7 @@ from rich.progress import (
 )
 
 from memleak_cli.engine import VariantKey
+from memleak_cli.reporters.text import for_markup, terminal_text
 
 Callbacks = tuple[Callable[[VariantKey, int], None], Callable[[VariantKey, object], None]]
 
@@ -31,9 +32,9 @@ def variant_progress(console: Console) -> Iterator[Callbacks]:
         tasks: dict[VariantKey, TaskID] = {}
 
         def on_variant(key: VariantKey, total: int) -> None:
-            tasks[key] = progress.add_task(" / ".join(key), total=total)
+            tasks[key] = progress.add_task(for_markup(" / ".join(key)), total=total)  # a markup string
             if not console.is_terminal:
-                console.print(f"running {' / '.join(key)} ({total} iterations)", highlight=False)
+                console.print(terminal_text(f"running {' / '.join(key)} ({total} iterations)"), highlight=False)
 
         def on_sample(key: VariantKey, sample: object) -> None:
             if getattr(sample, "phase", "") != "baseline":

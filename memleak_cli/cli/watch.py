@@ -15,17 +15,17 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.live import Live
 
-from memleak_cli.cli.outputs import default_json_path
+from memleak_cli.cli.outputs import default_json_path, output_path, render_guarded
 from memleak_cli.errors import EXIT_LEAK, UsageError
 from memleak_cli.report.jsonio import check_writable
 from memleak_cli.report.watch_model import WatchPoint, write_watch_report
+from memleak_cli.reporters.text import for_terminal
 from memleak_cli.reporters.watch_log import log_line
 from memleak_cli.reporters.watch_view import live_panel, render_summary
 from memleak_cli.units import parse_duration, parse_size
@@ -74,7 +74,7 @@ def watch(
         str, typer.Option("--rate-threshold", help="RSS/USS growth per minute that counts as a leak, e.g. 1MiB; a rate, not per iteration as in 'run'.")
     ] = "1MiB",
     json_path: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
             "--json",
             help="Where to write the JSON report. [default: reports/memleak-watch-<target>-<time>.json]",
@@ -115,7 +115,7 @@ def watch(
         if pid is not None
         else f"watch-{os.path.basename((command or ['command'])[0])}"
     )
-    out_path = json_path or default_json_path(name)
+    out_path = output_path(json_path, default_json_path(name))
     check_writable(out_path)  # before any work: a watch must not end in a report it cannot write
     prepare()  # before the target starts, so that its first readings are not delayed
     target = Target.attach(pid) if pid is not None else Target.launch(command or [])
@@ -160,9 +160,11 @@ def watch(
     finally:
         if server is not None:
             server.close()
-    write_watch_report(report, out_path)
-    render_summary(report, Console())
-    typer.echo(f"JSON report: {out_path}")
+    write_watch_report(report, out_path)  # first: a view that fails must not cost the readings
+    failed = render_guarded("the watch summary", lambda: render_summary(report, Console()), out_path)
+    typer.echo(for_terminal(f"JSON report: {out_path}"))
+    if failed is not None:
+        raise failed
     if fail_on_leak and report.verdict == "LEAK":
-        typer.echo(f"leak: {report.reason}", err=True)
+        typer.echo(f"leak: {for_terminal(report.reason)}", err=True)
         raise typer.Exit(EXIT_LEAK)

@@ -24,7 +24,15 @@ from pathlib import Path
 from memleak_cli.analysis.judge import Declared, WorkerExit, judge_variant
 from memleak_cli.measure.interrupts import StopOnSignal
 from memleak_cli.measure.proctree import TreeWatcher, has_exited, kill_tree
-from memleak_cli.measure.protocol import Event, ProtocolError, SampleTaken, WorkerSpec, decode
+from memleak_cli.measure.protocol import (
+    Event,
+    Finished,
+    ProtocolError,
+    SampleTaken,
+    ScenarioFailed,
+    WorkerSpec,
+    decode,
+)
 from memleak_cli.report.model import Sample, VariantResult
 from memleak_cli.scenarios.contract import Scenario
 from memleak_cli.settings import RunSettings
@@ -34,6 +42,9 @@ _OUTPUT_TAIL = 4000
 # How often the parent reads events and checks the limits. A scenario allocating fast can pass
 # --max-rss by what it allocates in one poll (~50 ms) before it is stopped.
 _POLL_SECONDS = 0.05
+# A worker ends at once after its last event ("done" or "error"); one still running this long
+# after it is stopped, and judged from its events (a process that cannot exit is not a crash).
+EXIT_GRACE_SECONDS = 5.0
 
 
 def read_events(path: Path, offset: int = 0) -> tuple[list[Event], int]:
@@ -95,10 +106,15 @@ def run_variant(
         output_path = Path(tmp) / "output.log"
         spec_path = Path(tmp) / "spec.json"
         capture = Path(tmp) / "memray-window.bin"
+        # The lifeline (memleak_cli.measure.containment): the worker gets the read end and the
+        # parent alone holds the write end (not inheritable, so no other worker does); when the
+        # parent dies, however, the worker reads end-of-file and kills its tree.
+        lifeline_read, lifeline_write = os.pipe()
         WorkerSpec(
             scenario=spec, variant=variant, size=settings.size, iterations=settings.iterations,
             warmup=settings.warmup, window=settings.window, frames=settings.frames, top=settings.top,
             probes=tuple(settings.probes), trim=settings.trim, events=str(events_path), memray_capture=str(capture),
+            lifeline=lifeline_read,
         ).write(spec_path)
         started = time.perf_counter()
         deadline = None if settings.timeout_seconds is None else time.monotonic() + settings.timeout_seconds
@@ -107,16 +123,25 @@ def run_variant(
         stopped_by: str | None = None
         capped_bytes: int | None = None
         env = dict(os.environ, PYTHONHASHSEED="0", PYTHONUNBUFFERED="1")
+        final_at: float | None = None  # when the worker's last event ("done", "error") arrived
+        lingered = False
         with open(output_path, "wb") as output:
             # -X faulthandler: a segfault in the scenario leaves its Python traceback in the output
-            child = subprocess.Popen(
-                [sys.executable, "-X", "faulthandler", "-m", "memleak_cli.measure.worker", str(spec_path)],
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                env=env,
-                start_new_session=True,  # its own process group: killed as one, and Ctrl-C does not reach it
-            )
+            try:
+                child = subprocess.Popen(
+                    [sys.executable, "-X", "faulthandler", "-m", "memleak_cli.measure.worker", str(spec_path)],
+                    stdout=output,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    env=env,
+                    start_new_session=True,  # its own process group: killed as one, and Ctrl-C does not reach it
+                    pass_fds=(lifeline_read,),
+                )
+            except BaseException:
+                os.close(lifeline_write)
+                raise
+            finally:
+                os.close(lifeline_read)  # the worker has its own copy
             watcher = TreeWatcher(child.pid)
             try:
                 while True:
@@ -127,8 +152,16 @@ def run_variant(
                         for event in new:
                             if isinstance(event, SampleTaken):
                                 progress(event.sample)
+                    if final_at is None and any(isinstance(e, (Finished, ScenarioFailed)) for e in new):
+                        final_at = time.monotonic()
                     if exited:
                         break
+                    if final_at is not None:  # measured to the end: the limits no longer apply
+                        if time.monotonic() - final_at >= EXIT_GRACE_SECONDS:
+                            lingered = True
+                            break
+                        time.sleep(_POLL_SECONDS)
+                        continue
                     rss = watcher.rss()
                     if settings.max_rss_bytes is not None and rss is not None and rss > settings.max_rss_bytes:
                         stopped_by, capped_bytes = "max-rss", rss
@@ -147,6 +180,7 @@ def run_variant(
                 # before reaping the child, so its pid (= its process group id) is still ours
                 kill_tree(child.pid, watcher.descendants())
                 child.wait()
+                os.close(lifeline_write)
         new, offset = read_events(events_path, offset)
         events.extend(new)
         output_tail = output_path.read_text(errors="replace")[-_OUTPUT_TAIL:]
@@ -154,7 +188,8 @@ def run_variant(
             Declared(declared.name, declared.expect, declared.fix_source(), declared.summary),
             events,
             settings,
-            WorkerExit(child.returncode, time.perf_counter() - started, output_tail, stopped_by, capped_bytes),
+            WorkerExit(child.returncode, time.perf_counter() - started, output_tail, stopped_by, capped_bytes,
+                       lingered_seconds=EXIT_GRACE_SECONDS if lingered else None),
         )
         if artifacts is not None and result.attribution is not None and result.attribution.native and capture.exists():
             from memleak_cli.probes.native import render_flamegraph

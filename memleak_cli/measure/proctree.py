@@ -2,8 +2,9 @@
 
 A worker is started in its own session (``start_new_session=True``), so its process group id is
 its pid and every process it forks stays in that group unless it makes its own session.
-:func:`kill_tree` kills the group *and* every descendant psutil can still see, which also catches
-a grandchild that escaped into a session of its own.
+:func:`kill_tree` freezes the group and every descendant psutil can still see, then kills them,
+which also catches a grandchild that escaped into a session of its own (the worker is a child
+subreaper, so such a grandchild stays its descendant: :mod:`memleak_cli.measure.containment`).
 """
 
 from __future__ import annotations
@@ -84,7 +85,20 @@ def kill_tree(pid: int, known: list[psutil.Process] | None = None, *, wait: floa
     cannot have been reused; psutil checks each known process's start time before killing it. Waits up to *wait* seconds for them to end (a zombie counts as
     ended); never raises for processes that are already gone.
     """
+    # Freeze first, kill second: a stopped process cannot fork while the tree is read. The worker
+    # stays alive (stopped) meanwhile, so as a child subreaper (memleak_cli.measure.containment) it keeps
+    # every orphan of the tree among its descendants until the second scan has seen them.
+    try:
+        os.killpg(pid, signal.SIGSTOP)
+    except (ProcessLookupError, PermissionError):
+        pass
     targets = {p.pid: p for p in [*(known or []), *descendants(pid)]}
+    for proc in list(targets.values()):
+        try:
+            proc.suspend()  # those that left the group (setsid)
+        except psutil.Error:
+            continue
+    targets.update((p.pid, p) for p in descendants(pid))  # forked before the freeze reached them
     try:
         os.killpg(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):

@@ -39,6 +39,8 @@ class WorkerSpec:
             :class:`~memleak_cli.settings.RunSettings`.
         events: path of the events file (JSON lines) the worker appends to.
         memray_capture: where the memray probe writes its capture file.
+        lifeline: the read end of the parent's lifeline pipe (:mod:`memleak_cli.measure.containment`),
+            or ``None``.
     """
 
     scenario: str
@@ -53,6 +55,7 @@ class WorkerSpec:
     trim: bool
     events: str
     memray_capture: str
+    lifeline: int | None = None
     version: int = VERSION
 
     def write(self, path: Path) -> None:

@@ -39,6 +39,7 @@ from memleak_cli.measure.protocol import (
     WorkerSpec,
     encode,
 )
+from memleak_cli.probes.saferepr import safe_str
 from memleak_cli.report.model import Attribution
 
 Iterate = Callable[[], object]
@@ -205,15 +206,34 @@ def main(argv: list[str] | None = None) -> int:
 
     args = sys.argv[1:] if argv is None else argv
     spec = WorkerSpec.read(Path(args[0]))
+    # nothing the scenario starts may outlive the run, nor this process its parent (containment)
+    from memleak_cli.measure.containment import become_subreaper, watch_lifeline
+
+    become_subreaper()
+    if spec.lifeline is not None:
+        watch_lifeline(spec.lifeline)
     with open(spec.events, "a", encoding="utf-8", errors="backslashreplace") as stream:
         events = EventWriter(stream)
         try:
             _run(spec, events)
         except BaseException as exc:  # report every failure, KeyboardInterrupt included
-            events.emit(ScenarioFailed(f"{type(exc).__name__}: {exc}", traceback.format_exc()))
+            events.emit(ScenarioFailed(f"{type(exc).__name__}: {safe_str(exc)}", _format_exc()))
             return 3
     return 0
 
 
+def _format_exc() -> str:
+    """The current traceback, or a placeholder when formatting it runs measured code that fails
+    (``traceback`` calls the exception's ``__str__``)."""
+    try:
+        return traceback.format_exc()
+    except BaseException as exc:  # noqa: BLE001 - the exception's own __str__ may raise anything
+        return f"(the traceback could not be formatted: {type(exc).__name__})"
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    from memleak_cli.measure.containment import exit_now
+
+    # Events are flushed line by line; after the last one the worker ends at once, whatever the
+    # scenario left running (a non-daemon thread would hold a normal exit until --timeout).
+    exit_now(main())

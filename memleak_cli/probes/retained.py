@@ -81,7 +81,7 @@ def _retained_roots(mark: HeapMark) -> list[object]:
             if rid in new_ids:
                 if not issubclass(type(referent), _SKIP_ROOT_TYPES):
                     roots[rid] = referent
-            elif rid not in before and not gc.is_tracked(referent) and sys.getsizeof(referent) >= MIN_UNTRACKED_BYTES:
+            elif rid not in before and not gc.is_tracked(referent) and _shallow_size(referent) >= MIN_UNTRACKED_BYTES:
                 roots[rid] = referent
     del objects
     return list(roots.values())
@@ -94,6 +94,13 @@ def _is_tool_object(obj: object) -> bool:
     """An object of memleak's own bookkeeping (or of the probes it drives): never a holder."""
     module = getattr(type(obj), "__module__", None)
     return isinstance(module, str) and module.startswith(_TOOL_MODULES)
+def _shallow_size(obj: object) -> int:
+    """``sys.getsizeof`` (it calls the type's ``__sizeof__``, which measured code may define); 0
+    when that raises anything."""
+    try:
+        return sys.getsizeof(obj, 0)
+    except BaseException:  # noqa: BLE001 - a __sizeof__ raising SystemExit must not end the probe
+        return 0
 
 
 def _allocation_frames(obj: object) -> list[str]:
@@ -115,15 +122,15 @@ def _deep_sizes(roots: list[object]) -> tuple[list[int], int]:
 
     try:
         return [int(s) for s in asizeof.asizesof(*roots)], int(asizeof.asizeof(*roots))
-    except Exception:  # noqa: BLE001 - any error raised by measured code's __getattr__
+    except BaseException:  # noqa: BLE001 - anything raised by measured code's __getattr__, SystemExit too
         pass
     sizer = asizeof.Asizer()  # one sizer for all roots: what one root reached counts once
     sizes = []
     for root in roots:
         try:
             sizes.append(int(sizer.asizeof(root)))
-        except Exception:  # noqa: BLE001
-            sizes.append(sys.getsizeof(root, 0))
+        except BaseException:  # noqa: BLE001
+            sizes.append(_shallow_size(root))
     return sizes, sum(sizes)
 
 
@@ -149,14 +156,15 @@ def find_retained(mark: HeapMark, *, top: int, chain_depth: int = 12) -> tuple[l
     found: list[RetainedObject] = []
     for index in order[:top]:
         root = roots[index]
-        chain = reference_chain(root, max_depth=chain_depth, ignore=(roots, found))
+        chain = reference_chain(root, max_depth=chain_depth, ignore=(roots, found))  # runs no measured code
         reachable = len(chain) >= 2 and issubclass(type(chain[0]), types.ModuleType)
+        path = path_of(chain) if reachable else UNREACHABLE  # each hop that runs measured code is bounded
         found.append(
             RetainedObject(
                 type_name=type_name(root),
                 repr=describe(root),
                 size_bytes=int(sizes[index]),
-                path=path_of(chain) if reachable else UNREACHABLE,
+                path=path,
                 chain=[type_name(o) for o in chain] if reachable else [type_name(root)],
                 allocated_at=_allocation_frames(root),
             )

@@ -14,13 +14,15 @@ values are compared only when they were measured the same way.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from memleak_cli import __version__
 from memleak_cli.errors import ReportFileError, ScenarioError
-from memleak_cli.report.jsonio import read_document, write_json_atomic
+from memleak_cli.report.documents import parse_json_document, read_document_text
+from memleak_cli.report.jsonio import write_json_atomic
 from memleak_cli.report.model import RunReport, VariantResult
 
 FORMAT = "memleak-baseline"
@@ -140,11 +142,18 @@ def baseline_from_dict(data: Any, source: str) -> Baseline:
 
 
 def _measures(data: Any) -> Measures:
+    if not isinstance(data, dict):
+        raise TypeError(f"measures must be an object, got {type(data).__name__}")
     measures = Measures(**data)
+    for name in ("verdict", "expect", "growth_source"):
+        if not isinstance(getattr(measures, name), str):
+            raise ValueError(f"{name} must be a string, got {getattr(measures, name)!r:.60}")
     for name in ("growth_per_iteration", "retained_bytes"):
         value = getattr(measures, name)
         if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
-            raise ValueError(f"{name} must be a number or null, got {value!r}")
+            raise ValueError(f"{name} must be a number or null, got {value!r:.60}")
+        if value is not None and not math.isfinite(value):  # parse_json_document refuses these already
+            raise ValueError(f"{name} must be finite, got {value!r}")
     if not isinstance(measures.leak_paths, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in measures.leak_paths.items()):
         raise ValueError("leak_paths must map fingerprints to paths")
     return measures
@@ -154,13 +163,18 @@ def read_baseline(path: Path) -> Baseline | None:
     """Read the baseline at *path*; ``None`` when the file does not exist.
 
     Raises:
-        ReportFileError: unreadable, not JSON (e.g. truncated), or not a memleak baseline.
+        ReportFileError: unreadable, not a regular file, not UTF-8, not JSON (e.g. truncated),
+            holding NaN, Infinity or numbers too large, or not a memleak baseline
+            (:mod:`memleak_cli.report.documents`).
     """
     path = Path(path)
-    if not path.exists():
+    try:
+        text = read_document_text(path, "baseline")
+    except FileNotFoundError:
         return None
     try:
-        data = read_document(path, "memleak baseline")
+        data = parse_json_document(text, str(path), "baseline")
     except ReportFileError as exc:
-        raise ReportFileError(f"{exc} Record it again with 'memleak baseline update'") from None
+        joint = " Record" if str(exc).endswith("?") else "; record"
+        raise ReportFileError(f"{exc}{joint} it again with 'memleak baseline update'") from None
     return baseline_from_dict(data, str(path))

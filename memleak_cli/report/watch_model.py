@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from memleak_cli.errors import ReportFileError
-from memleak_cli.report.jsonio import Malformed, decode, read_document, write_json_atomic
+from memleak_cli.report.documents import read_json_document
+from memleak_cli.report.jsonio import Malformed, decode, write_json_atomic
 from memleak_cli.report.model import MetricTrend
 
 WATCH_KIND = "memleak-watch"
@@ -101,9 +102,12 @@ def read_watch_report(path: Path) -> WatchReport:
     """Read a report written by :func:`write_watch_report`.
 
     Raises:
-        ReportFileError: missing, not JSON, not a watch report, another schema version, malformed.
+        ReportFileError: missing, not a regular file, not UTF-8, not JSON, holding NaN, Infinity
+            or numbers too large, not a watch report, another schema version, malformed
+            (:mod:`memleak_cli.report.documents`).
     """
-    data = read_document(path, "memleak watch report")
+    path = Path(path)
+    data = read_json_document(path, "watch report")
     if not isinstance(data, dict) or data.get("kind") != WATCH_KIND:
         raise ReportFileError(f"{path}: not a memleak watch report (kind is not {WATCH_KIND!r})")
     if data.get("schema_version") != WATCH_SCHEMA_VERSION:

@@ -9,6 +9,7 @@ from pathlib import Path
 from memleak_cli.analysis.gate import GateResult
 from memleak_cli.report.baseline import Measures
 from memleak_cli.report.jsonio import write_atomic
+from memleak_cli.reporters.text import for_xml
 from memleak_cli.units import format_bytes
 
 
@@ -49,7 +50,8 @@ def summary_lines(result: GateResult) -> list[str]:
 def junit_tree(result: GateResult) -> ET.ElementTree:
     """JUnit XML: one ``testsuite`` ``memleak gate``, one ``testcase`` per scenario × variant
     (classname ``memleak.<scenario>``, name the variant); a failed check has a ``failure`` (an
-    ``error`` when it crashed) whose message is its first reason and whose text lists them all."""
+    ``error`` when it crashed) whose message is its first reason and whose text lists them all.
+    Every attribute and text is made well-formed XML 1.0 (:func:`~memleak_cli.reporters.text.for_xml`)."""
     suites = ET.Element("testsuites", name="memleak")
     suite = ET.SubElement(
         suites, "testsuite", name="memleak gate", tests=str(len(result.checks)),
@@ -74,6 +76,10 @@ def junit_tree(result: GateResult) -> ET.ElementTree:
             f"retained {_retained_text(check.measured)}; baseline growth {_growth_text(check.baseline)}, "
             f"retained {_retained_text(check.baseline)}"
         )
+    for element in suites.iter():  # names, reasons and notes come from the measured program
+        element.attrib = {key: for_xml(value) for key, value in element.attrib.items()}
+        if element.text:
+            element.text = for_xml(element.text)
     ET.indent(suites)
     return ET.ElementTree(suites)
 

@@ -16,6 +16,7 @@ from memleak_cli.analysis.lead import held_since_baseline, lead_trend
 from memleak_cli.report.jsonio import report_to_dict, write_text_atomic
 from memleak_cli.report.model import MetricTrend, RunReport, ScenarioResult, VariantResult
 from memleak_cli.reporters.summary import METRIC_LABEL, amount, short_path, summary_line
+from memleak_cli.reporters.text import for_html
 from memleak_cli.units import format_bytes
 
 DATA_ELEMENT_ID = "memleak-report-data"
@@ -112,6 +113,7 @@ def path_hops(path: str) -> list[str]:
 def make_environment() -> Any:
     """The jinja2 environment: package templates, autoescape on, undefined names an error, shared filters."""
     import jinja2
+    import markupsafe
 
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("memleak_cli", "templates"),
@@ -119,9 +121,13 @@ def make_environment() -> Any:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        # every {{ value }} from the measured program: surrogates and control characters escaped
+        # before autoescape (a lone surrogate cannot be written as UTF-8)
+        # (markup such as |tojson's output is already safe and is left as it is)
+        finalize=lambda value: for_html(value) if isinstance(value, str) and not isinstance(value, markupsafe.Markup) else value,
     )
     env.filters.update(
-        bytes=format_bytes,
+        bytes=_page_bytes,
         sbytes=lambda v: format_bytes(v, signed=True),
         short_path=short_path,
         growth=growth_text,
@@ -130,6 +136,14 @@ def make_environment() -> Any:
     )
     env.globals.update(held=held_text, metric_label=METRIC_LABEL)
     return env
+
+
+def _page_bytes(value: Any) -> str:
+    """:func:`format_bytes` for a value from the report's free-form ``settings`` (``n/a`` when it
+    is not a number: a hand-edited report must still draw)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return "n/a"
+    return format_bytes(value)
 
 
 def write_html(report: RunReport, path: Path) -> None:

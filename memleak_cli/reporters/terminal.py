@@ -20,6 +20,7 @@ from memleak_cli.report.model import (
     VariantResult,
 )
 from memleak_cli.reporters.summary import METRIC_LABEL, amount, short_path, summary_line
+from memleak_cli.reporters.text import for_terminal, for_terminal_block, terminal_text
 from memleak_cli.units import format_bytes
 
 NON_TERMINAL_WIDTH = 140
@@ -28,7 +29,7 @@ VERDICT_STYLE = {"LEAK": "bold red", "RETAINS": "bold yellow", "CLEAN": "bold gr
 
 def verdict_text(verdict: str, label: str | None = None) -> Text:
     """The verdict word in its colour; *label* (``LEAK (capped)``) is shown instead when given."""
-    return Text(label or verdict, style=VERDICT_STYLE.get(verdict, ""))
+    return terminal_text(label or verdict, VERDICT_STYLE.get(verdict, ""))
 
 
 def _growth_cell(trend: MetricTrend | None) -> Text:
@@ -48,9 +49,9 @@ def _held_cell(result: VariantResult, metric: str) -> str:
 def _matrix_note(result: VariantResult) -> Text:
     if result.verdict == "ERROR":
         message = result.reason.splitlines()[0] if result.reason else "crashed"
-        return Text(message, style="magenta")
+        return terminal_text(message, "magenta")
     if result.verdict != result.expect:
-        return Text(f"expected {result.expect}", style="yellow")
+        return terminal_text(f"expected {result.expect}", "yellow")
     return Text("as expected", style="dim")
 
 
@@ -62,7 +63,7 @@ def render_matrix(report: RunReport, console: Console) -> None:
     window's retained roots, bytes); wall time of the variant's process; and a note — the
     crash message for ``ERROR``, the expected verdict when it differs.
     """
-    table = Table(title=f"All scenarios, size {report.settings.get('size')}: verdict per variant", title_justify="left")
+    table = Table(title=terminal_text(f"All scenarios, size {report.settings.get('size')}: verdict per variant"), title_justify="left")
     # short cells never wrap; the growth and the note wrap when the terminal is narrow
     table.add_column("scenario", style="bold", no_wrap=True)
     table.add_column("variant", no_wrap=True)
@@ -80,7 +81,7 @@ def render_matrix(report: RunReport, console: Console) -> None:
             )
             retained = format_bytes(result.attribution.retained_bytes) if result.attribution else "n/a"
             table.add_row(
-                scenario.name if index == 0 else "", result.variant, verdict_text(result.verdict), growth, retained, f"{result.seconds:.1f} s", _matrix_note(result),
+                terminal_text(scenario.name if index == 0 else ""), terminal_text(result.variant), verdict_text(result.verdict), growth, retained, f"{result.seconds:.1f} s", _matrix_note(result),
                 end_section=index == len(scenario.variants) - 1,
             )
     console.print(table)
@@ -138,7 +139,9 @@ class TerminalReporter:
         """Write the report to *file*."""
         # not a terminal (CI logs, pipes): rich would assume 80 columns and crop paths and chains
         width = self.width or (None if getattr(file, "isatty", lambda: False)() else NON_TERMINAL_WIDTH)
-        console = Console(file=file, width=width, force_terminal=self.color, no_color=self.color is False, highlight=False)
+        # markup=False: strings from the measured program are never parsed as rich markup; every
+        # one of them is also cleaned of control characters and surrogates (reporters.text)
+        console = Console(file=file, width=width, force_terminal=self.color, no_color=self.color is False, highlight=False, markup=False)
         for scenario in report.scenarios:
             self.render_scenario(console, scenario, report)
         if len(report.scenarios) > 1:
@@ -150,7 +153,7 @@ class TerminalReporter:
         """The side-by-side table, then each variant's evidence."""
         settings = report.settings
         finding = f"finding {scenario.finding}: " if scenario.finding else ""  # user scenarios have none
-        console.rule(f"[bold]{scenario.name}[/] — {finding}{scenario.description}", style="cyan")
+        console.rule(Text.assemble((for_terminal(scenario.name), "bold"), f" — {for_terminal(finding)}{for_terminal(scenario.description)}"), style="cyan")
         console.print(
             f"size {scenario.size}, {settings.get('iterations')} iterations ({settings.get('warmup')} warm-up), "
             f"attribution window {settings.get('window')} (+1 priming) with tracemalloc frames={settings.get('frames')}",
@@ -159,11 +162,11 @@ class TerminalReporter:
         table = Table(title="Growth per iteration after warm-up (Theil–Sen slope, 95% interval) and held since baseline", title_justify="left")
         table.add_column("metric")
         for result in scenario.variants:
-            table.add_column(f"{result.variant}: growth/iteration")
+            table.add_column(terminal_text(f"{result.variant}: growth/iteration"))
             table.add_column("held", justify="right")
         verdict_row: list[Text | str] = [Text("verdict", style="bold")]
         for result in scenario.variants:
-            verdict_row += [verdict_text(result.verdict, result.label), f"expected {result.expect}"]
+            verdict_row += [verdict_text(result.verdict, result.label), terminal_text(f"expected {result.expect}")]
         table.add_row(*verdict_row)
         for metric, label in METRIC_LABEL.items():
             cells = [(_growth_cell(r.trend(metric)), _held_cell(r, metric)) for r in scenario.variants]
@@ -186,7 +189,7 @@ class TerminalReporter:
         console.print(table)
         for result in scenario.variants:
             self.render_variant(console, result)
-        console.print(Panel(Text(summary_line(scenario)), title="summary", border_style="cyan"))
+        console.print(Panel(terminal_text(summary_line(scenario)), title="summary", border_style="cyan"))
 
     def render_native(self, console: Console, result: VariantResult) -> None:
         """memray's native sites: what the window allocated in C/C++ and did not free, by stack."""
@@ -194,7 +197,7 @@ class TerminalReporter:
         assert a is not None
         per = max(a.native_iterations, 1)
         title = (
-            f"{result.variant}: native allocations made in the memray window and still alive at its end ({a.native_iterations} iterations, "
+            f"{for_terminal(result.variant)}: native allocations made in the memray window and still alive at its end ({a.native_iterations} iterations, "
             f"{format_bytes((a.native_growth_bytes or 0) / per)}/it native; {format_bytes((a.native_python_bytes or 0) / per)}/it more through Python's allocators, not net)"
         )
         table = Table(title=title, title_justify="left")
@@ -204,7 +207,7 @@ class TerminalReporter:
         table.add_column("first frame in your code", overflow="fold")
         for site in a.native_sites:
             native = short_symbol(site.native_frame or site.allocator_frame or "-")
-            table.add_row(format_bytes(site.size_bytes), str(site.count), Text(native), Text(short_path(site.python_frame) if site.python_frame else "-"))
+            table.add_row(format_bytes(site.size_bytes), str(site.count), terminal_text(native), terminal_text(short_path(site.python_frame) if site.python_frame else "-"))
         console.print(table)
         cost = cost_line(result)
         if cost:
@@ -212,70 +215,71 @@ class TerminalReporter:
 
     def render_variant(self, console: Console, result: VariantResult) -> None:
         """Verdict, reason, allocation sites, type growth, retained objects and the fix source."""
-        title = Text.assemble((result.variant, "bold"), " → ", verdict_text(result.verdict, result.label), f"  ({result.seconds:.1f} s)")
+        title = Text.assemble((for_terminal(result.variant), "bold"), " → ", verdict_text(result.verdict, result.label), f"  ({result.seconds:.1f} s)")
         console.print(title)
-        console.print(Text(result.reason), style="dim")
+        console.print(terminal_text(result.reason, "dim", block=True))
         for path in result.holders[: 1 if not self.verbose else len(result.holders)]:
-            console.print(Text.assemble(("held by ", "bold"), (path.line(), "bold red" if result.verdict == "LEAK" else "bold")))
+            console.print(Text.assemble(("held by ", "bold"), (for_terminal(path.line()), "bold red" if result.verdict == "LEAK" else "bold")))
             if path.leaf:
-                console.print(Text(f"    {path.leaf}   fingerprint {path.fingerprint}"), style="dim")
+                console.print(terminal_text(f"    {path.leaf}   fingerprint {path.fingerprint}", "dim"))
         for note in result.notes:
-            console.print(Text(f"note: {note}"), style="yellow")
+            console.print(terminal_text(f"note: {note}", "yellow"))
         if result.error:
-            console.print(Panel(Text(result.error[-3000:]), title="scenario error", border_style="magenta"))
+            console.print(Panel(terminal_text(result.error[-3000:], block=True), title="scenario error", border_style="magenta"))
+        variant = for_terminal(result.variant)
         a = result.attribution
         if a and a.sites and self.verbose:
-            sites = Table(title=f"{result.variant}: allocation sites that grew over the window ({a.window_iterations} iterations)", title_justify="left")
+            sites = Table(title=f"{variant}: allocation sites that grew over the window ({a.window_iterations} iterations)", title_justify="left")
             sites.add_column("size growth", justify="right")
             sites.add_column("blocks", justify="right")
             sites.add_column("allocated at", overflow="fold")
             sites.add_column("first frame in your code", overflow="fold")
             for site in a.sites:
-                sites.add_row(format_bytes(site.size_diff_bytes, signed=True), f"{site.count_diff:+d}", Text(short_path(site.site)), Text(short_path(site.first_own_frame) if site.first_own_frame else "-"))
+                sites.add_row(format_bytes(site.size_diff_bytes, signed=True), f"{site.count_diff:+d}", terminal_text(short_path(site.site)), terminal_text(short_path(site.first_own_frame) if site.first_own_frame else "-"))
             console.print(sites)
         if a and a.native_sites:
             self.render_native(console, result)
         if a and a.type_sizes and self.verbose:
-            sizes = Table(title=f"{result.variant}: types that grew over the window, priming iteration included (pympler summary, shallow sizes)", title_justify="left")
+            sizes = Table(title=f"{variant}: types that grew over the window, priming iteration included (pympler summary, shallow sizes)", title_justify="left")
             sizes.add_column("type")
             sizes.add_column("count", justify="right")
             sizes.add_column("size", justify="right")
             for size in a.type_sizes:
-                sizes.add_row(Text(size.type_name), f"{size.count_delta:+d}", format_bytes(size.size_delta_bytes, signed=True))
+                sizes.add_row(terminal_text(size.type_name), f"{size.count_delta:+d}", format_bytes(size.size_delta_bytes, signed=True))
             console.print(sizes)
         children = _last_children(result)
         if children and self.verbose:
-            kids = Table(title=f"{result.variant}: child processes at the last measured sample (counted in the process-tree rows)", title_justify="left")
+            kids = Table(title=f"{variant}: child processes at the last measured sample (counted in the process-tree rows)", title_justify="left")
             kids.add_column("pid", justify="right")
             kids.add_column("name")
             kids.add_column("RSS", justify="right")
             kids.add_column("USS", justify="right")
             for child in children:
-                kids.add_row(str(child.pid), Text(child.name), format_bytes(child.rss_bytes), format_bytes(child.uss_bytes) if child.uss_bytes is not None else "n/a")
+                kids.add_row(str(child.pid), terminal_text(child.name), format_bytes(child.rss_bytes), format_bytes(child.uss_bytes) if child.uss_bytes is not None else "n/a")
             console.print(kids)
         if result.type_growth and self.verbose:
-            types = Table(title=f"{result.variant}: types whose instance count grew (objgraph)", title_justify="left")
+            types = Table(title=f"{variant}: types whose instance count grew (objgraph)", title_justify="left")
             types.add_column("type")
             types.add_column("before", justify="right")
             types.add_column("after", justify="right")
             types.add_column("per iteration", justify="right")
             for row in result.type_growth:
-                types.add_row(Text(row.type_name), str(row.before), str(row.after), f"{row.per_iteration:+.2f}")
+                types.add_row(terminal_text(row.type_name), str(row.before), str(row.after), f"{row.per_iteration:+.2f}")
             console.print(types)
         if a and a.retained and self.verbose:
-            held = Table(title=f"{result.variant}: retained objects and who holds them (reference chains)", title_justify="left")
+            held = Table(title=f"{variant}: retained objects and who holds them (reference chains)", title_justify="left")
             held.add_column("size", justify="right")
             held.add_column("type")
             held.add_column("reference chain", overflow="fold")
             for obj in a.retained:
-                held.add_row(format_bytes(obj.size_bytes), Text(obj.type_name), Text(obj.path))
+                held.add_row(format_bytes(obj.size_bytes), terminal_text(obj.type_name), terminal_text(obj.path))
             console.print(held)
         if a and a.flamegraph:
-            console.print(Text(f"memray leak flame graph: {a.flamegraph}"), style="dim")
+            console.print(terminal_text(f"memray leak flame graph: {a.flamegraph}", "dim"))
         if a and a.native_error:
-            console.print(Text(f"memray: {a.native_error}"), style="magenta")
+            console.print(terminal_text(f"memray: {a.native_error}", "magenta", block=True))
         if result.fix_source and self.verbose:
-            console.print(Panel(Syntax(result.fix_source, "python", theme="ansi_dark", word_wrap=True), title=f"{result.variant}: the fix applied", border_style="green"))
+            console.print(Panel(Syntax(for_terminal_block(result.fix_source), "python", theme="ansi_dark", word_wrap=True), title=f"{variant}: the fix applied", border_style="green"))
         console.print()
 
 

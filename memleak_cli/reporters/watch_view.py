@@ -11,6 +11,7 @@ from rich.text import Text
 
 from memleak_cli.report.watch_model import WatchPoint, WatchReport
 from memleak_cli.reporters.terminal import verdict_text
+from memleak_cli.reporters.text import for_terminal, terminal_text
 from memleak_cli.units import format_bytes, format_duration
 from memleak_cli.watch.analysis import METRIC_LABEL, recent_per_minute
 
@@ -32,7 +33,7 @@ def sparkline(values: Sequence[float], width: int = 60) -> str:
 def _target_line(target: dict[str, object]) -> str:
     parts = target.get("command") or []
     command = " ".join(str(part) for part in parts) if isinstance(parts, list) else str(parts)
-    return f"PID {target.get('pid')}: {command[:70]}"
+    return for_terminal(f"PID {target.get('pid')}: {command[:70]}")
 
 
 def live_panel(
@@ -63,7 +64,7 @@ def live_panel(
     )
     return Panel(
         Group(table, Text(footer, style="dim")),
-        title=f"memleak watch — {_target_line(target)}",
+        title=Text(f"memleak watch — {_target_line(target)}"),
         title_align="left",
     )
 
@@ -83,7 +84,7 @@ def render_summary(report: WatchReport, console: Console) -> None:
         "duration": "duration reached",
         "exited": "process exited",
         "interrupted": "interrupted",
-    }.get(report.ended, report.ended)
+    }.get(report.ended, for_terminal(report.ended))
     if report.exit_code is not None and report.exit_code < 0:
         stopped = (
             "stopped by memleak, "
@@ -100,10 +101,10 @@ def render_summary(report: WatchReport, console: Console) -> None:
             f"  {_target_line(report.target)}",
         )
     )
-    console.print(f"{report.reason}")
+    console.print(terminal_text(report.reason))
     console.print(
-        f"{len(report.points)} readings over {format_duration(report.seconds)}, {ended}; "
-        f"peak RSS {format_bytes(report.peak_rss_bytes)}, peak USS {format_bytes(report.peak_uss_bytes)}"
+        terminal_text(f"{len(report.points)} readings over {format_duration(report.seconds)}, {ended}; "
+        f"peak RSS {format_bytes(report.peak_rss_bytes)}, peak USS {format_bytes(report.peak_uss_bytes)}")
     )
     if not report.trends:
         return
@@ -119,7 +120,7 @@ def render_summary(report: WatchReport, console: Console) -> None:
         table.add_column(name)
     for t in report.trends:
         table.add_row(
-            METRIC_LABEL.get(t.metric, t.metric) + " (tree)",
+            terminal_text(METRIC_LABEL.get(t.metric, t.metric) + " (tree)"),
             f"{format_bytes(t.per_minute, signed=True)} [{format_bytes(t.low_per_minute, signed=True)}, {format_bytes(t.high_per_minute, signed=True)}]",
             format_bytes(t.late_per_minute, signed=True),
             format_bytes(t.threshold_per_minute),
