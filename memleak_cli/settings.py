@@ -73,7 +73,9 @@ def byte_size(value: Any) -> float:
 
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise UsageError(f"must be a size such as 64KiB or a number of bytes, got {value!r}")
-    if isinstance(value, (int, float)) and not (math.isfinite(value) and value >= 0):
+    if isinstance(value, float) and not math.isfinite(value):
+        raise UsageError(f"must be a finite size, got {value!r}")
+    if isinstance(value, (int, float)) and value < 0:
         raise UsageError(f"must be 0 or more, got {value}")
     return float(parse_size(str(value)))
 
@@ -81,7 +83,7 @@ def byte_size(value: Any) -> float:
 def count(value: Any) -> float:
     """A finite number, 0 or more."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not (math.isfinite(value) and value >= 0):
-        raise UsageError(f"must be a number, 0 or more, got {value!r}")
+        raise UsageError(f"must be a number, 0 or more, got {value!r:.60}")
     return float(value)
 
 
