@@ -218,7 +218,7 @@ def test_baseline_refuses_a_crashed_variant():
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ('{"format": "memleak-baseline", "version": 1, "size": "sm', "not valid JSON (line 1: Unterminated string"),
+        ('{"format": "memleak-baseline", "version": 1, "size": "sm', "baseline is not valid JSON (line 1: Unterminated string"),
         ('{"schema_version": 1}', 'not a memleak baseline (no "format": "memleak-baseline")'),
         ('{"format": "memleak-baseline", "version": 9}', "baseline version 9 is not supported"),
         ('{"format": "memleak-baseline", "version": 1, "size": "small"}', "malformed baseline: KeyError: 'entries'"),
@@ -248,7 +248,7 @@ def test_gate_with_corrupt_baseline_exits_2_before_running(tmp_path):
     result = invoke("gate", "-s", f"{LEAKS}::flat", "--baseline", str(path), *FAST)
     assert result.exit_code == 2
     assert result.stderr.strip().splitlines() == [
-        f"error: {path}: not valid JSON (line 1: Expecting property name enclosed in double quotes); "
+        f"error: {path}: baseline is not valid JSON (line 1: Expecting property name enclosed in double quotes); "
         "is it truncated? Record it again with 'memleak baseline update'"
     ]
 

@@ -23,7 +23,7 @@ from memleak_cli.cli.outputs import default_json_path, output_path, prepare_outp
 from memleak_cli.cli.progress import variant_progress
 from memleak_cli.config import load_config
 from memleak_cli.errors import LeakFound, ReportFileError, UsageError
-from memleak_cli.report.jsonio import write_report
+from memleak_cli.report.jsonio import check_writable, write_report
 from memleak_cli.reporters.terminal import TerminalReporter
 from memleak_cli.reporters.text import for_terminal
 from memleak_cli.scenarios.discovery import builtin_scenarios
@@ -50,6 +50,7 @@ def run(
     broken: dict[str, str] = {}  # --all: a module that fails to import is reported, not fatal
     planned = plan(list(builtin_scenarios(broken)) if all_ else [scenario or ""], variant, settings.size)
     out_path = output_path(json_path, default_json_path("all" if all_ else planned[0].scenario.name))
+    check_writable(out_path)  # first: the HTML's default name comes from it (a folder has none)
     html = None if html_path is None else output_path(html_path, out_path.with_suffix(".html"))
     prepare_outputs(out_path, ("--html", html))
 

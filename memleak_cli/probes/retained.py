@@ -48,12 +48,43 @@ class HeapMark:
         self.objects: list[object] | None = gc.get_objects()
         self.ids = array("Q", map(id, self.objects))
         self.ids.append(id(self.objects))
-        for holder in self.objects:  # untracked objects one hop away (bytes, arrays, strings)
-            self.ids.extend(id(r) for r in gc.get_referents(holder) if not gc.is_tracked(r))
+        # untracked objects one hop away (bytes, arrays, strings), held too: freed during the
+        # window, a new blob of the same size would take the old one's address, and so its id
+        self.untracked: list[object] | None = [r for holder in self.objects for r in _untracked_referents(holder)]
+        self.ids.extend(map(id, self.untracked))
 
     def release(self) -> None:
         """Drop the strong references (the ids stay)."""
         self.objects = None
+        self.untracked = None
+
+
+_UNTRACKED_CONTAINERS = (dict, list, tuple)
+
+
+def _referents_with_path(holder: object) -> list[tuple[object, tuple[object, ...]]]:
+    """Every referent of *holder*, and those inside the untracked containers it refers to, each
+    with the untracked container it was reached through (empty for a direct referent)."""
+    found: list[tuple[object, tuple[object, ...]]] = []
+    for referent in gc.get_referents(holder):
+        found.append((referent, ()))
+        if type(referent) in _UNTRACKED_CONTAINERS and not gc.is_tracked(referent):
+            found.extend((r, (referent,)) for r in gc.get_referents(referent) if not gc.is_tracked(r))
+    return found
+
+
+def _untracked_referents(holder: object) -> list[object]:
+    """Untracked objects *holder* refers to, and those inside the untracked containers it refers
+    to: CPython untracks a dict (an instance's ``__dict__`` included) whose values are all atomic,
+    so a blob kept as ``self.latest`` may sit two hops from the tracked heap."""
+    found = []
+    for referent in gc.get_referents(holder):
+        if gc.is_tracked(referent):
+            continue
+        found.append(referent)
+        if type(referent) in _UNTRACKED_CONTAINERS:
+            found.extend(r for r in gc.get_referents(referent) if not gc.is_tracked(r))
+    return found
 
 
 def mark_heap() -> HeapMark:
@@ -61,7 +92,7 @@ def mark_heap() -> HeapMark:
     return HeapMark()
 
 
-def _retained_roots(mark: HeapMark) -> list[object]:
+def _retained_roots(mark: HeapMark, holders: dict[int, list[object]] | None = None) -> list[object]:
     before = set(mark.ids)  # tracing no longer matters here: the window's snapshots are taken
     objects = gc.get_objects()
     new_ids = {id(o) for o in objects if id(o) not in before}
@@ -74,7 +105,7 @@ def _retained_roots(mark: HeapMark) -> list[object]:
         # raises ReferenceError once the referent is gone, and the heap may hold such proxies.
         if id(holder) in new_ids or type(holder) is types.FrameType or _is_tool_object(holder):
             continue
-        for referent in gc.get_referents(holder):
+        for referent, via in _referents_with_path(holder):
             rid = id(referent)
             if rid in roots:
                 continue
@@ -83,6 +114,10 @@ def _retained_roots(mark: HeapMark) -> list[object]:
                     roots[rid] = referent
             elif rid not in before and not gc.is_tracked(referent) and _shallow_size(referent) >= MIN_UNTRACKED_BYTES:
                 roots[rid] = referent
+            else:
+                continue
+            if holders is not None:  # how to reach it from a tracked object: the chain starts there
+                holders[rid] = [holder, *via]
     del objects
     return list(roots.values())
 
@@ -147,7 +182,8 @@ def find_retained(mark: HeapMark, *, top: int, chain_depth: int = 12) -> tuple[l
     closure the worker runs, or by C code) gets the path :data:`UNREACHABLE`.
     """
     gc.collect()
-    roots = _retained_roots(mark)
+    holders: dict[int, list[object]] = {}
+    roots = _retained_roots(mark, holders)
     mark.release()
     if not roots:
         return [], 0, 0
@@ -158,6 +194,11 @@ def find_retained(mark: HeapMark, *, top: int, chain_depth: int = 12) -> tuple[l
         root = roots[index]
         chain = reference_chain(root, max_depth=chain_depth, ignore=(roots, found))  # runs no measured code
         reachable = len(chain) >= 2 and issubclass(type(chain[0]), types.ModuleType)
+        if not reachable and id(root) in holders:  # held inside an untracked dict: no gc referrer names it
+            first, *via = holders[id(root)]
+            start = reference_chain(first, max_depth=chain_depth, ignore=(roots, found, holders))
+            chain = [*start, *via, root]
+            reachable = len(start) >= 1 and issubclass(type(chain[0]), types.ModuleType)
         path = path_of(chain) if reachable else UNREACHABLE  # each hop that runs measured code is bounded
         found.append(
             RetainedObject(
