@@ -11,6 +11,9 @@ Keys (all optional)::
     iterations = 20            # whole number, trend iterations (warm-up included)
     warmup = 2                 # whole number >= 0
     window = 3                 # whole number >= 0, attribution iterations
+    max_iterations = 80        # whole number, most iterations of an undecided variant (default 4 × iterations)
+    extend = true              # false: exactly `iterations` (--no-extend)
+    cleanup = true             # false: no interpreter-cache clearing between iterations (--no-cleanup)
     frames = 5                 # 0..100, tracemalloc depth
     top = 10                   # whole number >= 1
     size = "medium"            # small, medium or large
@@ -91,10 +94,19 @@ def _path(value: Any) -> str:
     return value
 
 
+def _flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise UsageError(f"must be true or false, got {value!r}")
+    return value
+
+
 KEYS: dict[str, Callable[[Any], Any]] = {
     "iterations": _whole(1),
     "warmup": _whole(0),
     "window": _whole(0),
+    "max_iterations": _whole(1),
+    "extend": _flag,
+    "cleanup": _flag,
     "frames": _whole(0, 100),
     "top": _whole(1),
     "size": _size_profile,

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from memleak_cli.analysis.native import notes
+from memleak_cli.analysis.severity import severity
 from memleak_cli.analysis.verdict import judge, trends
 from memleak_cli.interrupts import StopOnSignal
 from memleak_cli.probes.typecounts import type_growth
@@ -118,6 +119,9 @@ def run_variant(
                     "top": settings.top,
                     "probes": list(settings.probes),
                     "trim": settings.trim,
+                    "max_iterations": settings.most_iterations,
+                    "cleanup": settings.cleanup,
+                    "thresholds": settings.thresholds.as_dict(),
                     "memray_capture": str(Path(tmp) / "memray-window.bin"),
                     "events": str(events_path),
                 }
@@ -237,11 +241,13 @@ def build_result(
             result.reason = f"scenario raised {event.get('message', 'an exception')}"
         elif kind == "done":
             done = True
+            result.extended_by, result.extend_why = int(event.get("extended_by", 0)), event.get("why", "")
     if result.attribution is not None and "before" in summaries and "after" in summaries:
         result.attribution.type_sizes = type_size_diff(summaries["before"]["types"], summaries["after"]["types"], settings.top)
         result.attribution.type_sizes_seconds = summaries["after"].get("seconds")
+    result.requested_iterations = settings.iterations
     try:
-        result.trends = trends(result.samples, settings.thresholds)
+        result.trends = trends(result.samples, settings.thresholds, requested=settings.iterations)
     except ValueError:
         result.trends = []  # too few samples before a crash: the samples are still reported
     if stopped_by is not None:
@@ -251,6 +257,7 @@ def build_result(
     elif done and exit_code == 0:
         result.verdict, result.reason = judge(result.trends, result.attribution, settings.thresholds)
         result.notes = notes(result.trends, result.attribution, settings.thresholds)
+        result.severity = severity(result)
     elif not result.reason:
         result.reason = f"the measuring process {_exit_text(exit_code)} after {len(result.samples)} samples"
         result.error = result.error or result.reason + ("\n" + output_tail if output_tail else "")

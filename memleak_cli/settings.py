@@ -26,6 +26,7 @@ MIN_TREND_POINTS = 3
 DEFAULT_BASELINE = "reports/baseline.json"
 DEFAULT_TIMEOUT_SECONDS = 3600.0
 MAX_RSS_SHARE = 0.5  # of the machine's physical memory
+DEFAULT_MAX_FACTOR = 4  # --max-iterations defaults to this many × --iterations
 
 
 def default_max_rss(jobs: int = 1) -> int:
@@ -60,6 +61,12 @@ class RunSettings:
             window (pympler ``summary``, about 3 s per variant on a 10^5-object heap).
         trim: trim the C heap (``malloc_trim(0)``) after reading RSS in every sample, so that
             memory the allocator keeps is told apart from memory still allocated.
+        max_iterations: the most iterations (warm-up included) a variant whose growth is
+            undecided may run (:mod:`memleak_cli.analysis.evidence`); ``None``: 4 × iterations.
+        extend: run more iterations when the growth is undecided; ``False`` (``--no-extend``)
+            runs exactly ``iterations``.
+        cleanup: clear the interpreter's caches after every warm-up and measured iteration
+            (:mod:`memleak_cli.analysis.hygiene`); ``False`` is ``--no-cleanup``.
     """
 
     iterations: int = DEFAULT_ITERATIONS
@@ -73,6 +80,17 @@ class RunSettings:
     timeout_seconds: float | None = None
     probes: tuple[str, ...] = ()
     trim: bool = True
+    max_iterations: int | None = None
+    extend: bool = True
+    cleanup: bool = True
+
+    @property
+    def most_iterations(self) -> int:
+        """The iterations a variant may run at most: ``iterations`` without extension, else
+        ``max_iterations`` (default ``DEFAULT_MAX_FACTOR`` × ``iterations``)."""
+        if not self.extend:
+            return self.iterations
+        return self.max_iterations if self.max_iterations is not None else DEFAULT_MAX_FACTOR * self.iterations
 
     def validate(self) -> RunSettings:
         """Return self when every value makes sense.
@@ -93,6 +111,8 @@ class RunSettings:
                 f"--iterations {self.iterations} is too few for a trend: use at least {needed} "
                 f"(warm-up {self.warmup} + {MIN_TREND_POINTS} measured)"
             )
+        if self.max_iterations is not None and self.max_iterations < self.iterations:
+            raise UsageError(f"--max-iterations {self.max_iterations} is under --iterations {self.iterations}: use at least {self.iterations} (--no-extend runs exactly --iterations)")
         unknown = [p for p in self.probes if p not in PROBES]
         if unknown:
             raise UsageError(f"unknown probe {unknown[0]!r}: use {', '.join(PROBES)}")
@@ -158,6 +178,9 @@ def resolve_run_settings(
     objects_threshold: float | None = None,
     blocks_threshold: float | None = None,
     retain_threshold: str | None = None,
+    max_iterations: int | None = None,
+    extend: bool | None = None,
+    cleanup: bool | None = None,
 ) -> RunSettings:
     """The run settings: each value from its CLI flag when given (not ``None``), else from
     ``[tool.memleak]`` of *config*, else the default.
@@ -168,7 +191,8 @@ def resolve_run_settings(
         UsageError: a flag value that does not parse, or values that do not fit together (the
             message names the ones that came from the config file).
     """
-    flags = {"iterations": iterations, "warmup": warmup, "window": window, "frames": frames, "top": top, "size": size}
+    flags = {"iterations": iterations, "warmup": warmup, "window": window, "frames": frames, "top": top, "size": size,
+             "max_iterations": max_iterations, "extend": extend, "cleanup": cleanup}
     base = RunSettings()
     from_config = [k for k, v in flags.items() if v is None and k in config.values]
     chosen = {k: v if v is not None else config.values.get(k, getattr(base, k)) for k, v in flags.items()}
@@ -191,6 +215,8 @@ def resolve_run_settings(
     settings = RunSettings(
         iterations=int(chosen["iterations"]), warmup=int(chosen["warmup"]), window=int(chosen["window"]),
         frames=int(chosen["frames"]), top=int(chosen["top"]), size=str(chosen["size"]), thresholds=Thresholds(**picked),
+        max_iterations=None if chosen["max_iterations"] is None else int(chosen["max_iterations"]),
+        extend=bool(chosen["extend"]), cleanup=bool(chosen["cleanup"]),
     )
     try:
         return settings.validate()

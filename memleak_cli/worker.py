@@ -14,6 +14,11 @@ before the priming iteration and after the window (untraced; each is emitted at 
 the first does not weigh on the second). With the memray probe, ``window`` more iterations
 run under ``memray.Tracker`` after the tracemalloc window (never both at once).
 
+Measured iterations whose growth is undecided (:mod:`memleak_cli.analysis.evidence`) are
+extended, doubling, up to ``max_iterations``; ``done`` says by how many and why. With
+``"cleanup": true`` the interpreter's caches are cleared after every warm-up and measured
+iteration (:mod:`memleak_cli.analysis.hygiene`).
+
 Every sample trims the C heap after reading RSS (``malloc_trim(0)``) unless the spec says
 ``"trim": false``; see :mod:`memleak_cli.probes.allocator`.
 """
@@ -41,6 +46,9 @@ class EventWriter:
 
 
 def _run(spec: dict[str, Any], events: EventWriter) -> None:
+    from memleak_cli.analysis.hygiene import clear_caches
+    from memleak_cli.analysis.thresholds import Thresholds
+    from memleak_cli.analysis.verdict import SeriesStore, next_step, warm_up_decisions
     from memleak_cli.discovery import load_scenario
     from memleak_cli.probes.cheap import take_sample
     from memleak_cli.probes.typecounts import type_counts
@@ -52,34 +60,58 @@ def _run(spec: dict[str, Any], events: EventWriter) -> None:
 
     trim = spec.get("trim", True)
 
-    def one_sample(index: int, phase: str, seconds: float) -> None:
-        sample = dataclasses.asdict(take_sample(index, phase, seconds, trim=trim))
+    def one_sample(index: int, phase: str, seconds: float) -> Any:
+        taken = take_sample(index, phase, seconds, trim=trim)
+        sample = dataclasses.asdict(taken)
         if sample["child_processes"] is None:
             del sample["child_processes"]  # only a process with children says so
         events.emit("sample", sample=sample)
+        return taken
+
+    cleanup = spec.get("cleanup", False)
+    # the samples so far, for deciding whether to extend, in buffers allocated once
+    kept = SeriesStore(spec.get("max_iterations", iterations) + 1)
 
     def one(index: int, phase: str) -> None:
         started = time.perf_counter()
         iterate()
-        one_sample(index, phase, time.perf_counter() - started)
+        seconds = time.perf_counter() - started
+        if cleanup:
+            clear_caches(iterate)
+        kept.add(one_sample(index, phase, seconds))
 
     # objgraph's first typestats imports and allocates: done here, before the baseline, so the
     # type counts between warm-up and the measured iterations do not disturb the first samples
     type_counts()
+    thresholds = Thresholds(**spec.get("thresholds", {}))
+    if spec.get("max_iterations", iterations) > iterations:
+        # scipy imported and the decision's code run now, not between the samples it would disturb
+        warm_up_decisions(thresholds, iterations, spec["max_iterations"])
     one_sample(-1, "baseline", 0.0)
     for index in range(warmup):
         one(index, "warmup")
     types_before = type_counts()
     for index in range(warmup, iterations):
         one(index, "measure")
+    # undecided growth: more iterations (doubling, up to max_iterations), the same rule as the verdict
+    ran, why = iterations, ""
+    while ran < spec.get("max_iterations", iterations):
+        decision = next_step(kept, thresholds, requested=iterations, max_iterations=spec["max_iterations"])
+        if decision.kind != "undecided":
+            break
+        why, more = why or decision.why, decision.more
+        del decision  # its evidence would stay alive through the iterations it asks for
+        for index in range(ran, ran + more):
+            one(index, "measure")
+        ran += more
     types_after = type_counts()
     events.emit("types", before=types_before, after=types_after)
-    del types_before, types_after
+    del types_before, types_after, kept
     if window > 0:
-        _attribution_window(spec, events, iterate, one_sample, iterations)
+        _attribution_window(spec, events, iterate, one_sample, ran)
         if "memray" in spec.get("probes", ()):
             _native_window(spec, events, iterate)
-    events.emit("done")
+    events.emit("done", extended_by=ran - iterations, why=why)
 
 
 def _attribution_window(spec: dict[str, Any], events: EventWriter, iterate: Any, one_sample: Any, start: int) -> None:

@@ -38,6 +38,9 @@ WarmupOption = Annotated[int | None, typer.Option(help="First iterations kept ou
 WindowOption = Annotated[int | None, typer.Option(help="Attribution iterations after the trend; 0 skips attribution (and the retained-size check). [default: 3]")]
 FramesOption = Annotated[int | None, typer.Option(help="tracemalloc depth in the window; 0 measures growth by the C heap instead. [default: 5]")]
 BaselineOption = Annotated[Path | None, typer.Option("--baseline", help="Baseline file. [default: 'baseline' in [tool.memleak], else reports/baseline.json]")]
+MaxIterationsOption = Annotated[int | None, typer.Option("--max-iterations", help="Most iterations of a variant whose growth is undecided (more run, doubling, until it stops or keeps growing). [default: 4 × --iterations]")]
+ExtendOption = Annotated[bool | None, typer.Option("--extend/--no-extend", help="Run more iterations when growth is undecided; --no-extend runs exactly --iterations. [default: extend]")]
+CleanupOption = Annotated[bool | None, typer.Option("--cleanup/--no-cleanup", help="Clear the interpreter's caches (re, type, ABC, linecache, typing…) after every iteration, as CPython's -R does. [default: cleanup]")]
 JsonOption = Annotated[Path | None, typer.Option("--json", help="Where to write the JSON run report. [default: reports/memleak-<name>-<time>.json]")]
 
 
@@ -48,6 +51,9 @@ def gate(
     warmup: WarmupOption = None,
     window: WindowOption = None,
     frames: FramesOption = None,
+    max_iterations: MaxIterationsOption = None,
+    extend: ExtendOption = None,
+    cleanup: CleanupOption = None,
     tolerance: Annotated[str | None, typer.Option(help="Allowed excess over the baseline: a share, a size or both, e.g. 50%, 16KiB, 50%,16KiB. [default: 50%,16KiB]")] = None,
     baseline: BaselineOption = None,
     junit: Annotated[Path | None, typer.Option("--junit", help="Also write JUnit XML here: one testcase per scenario × variant.")] = None,
@@ -59,7 +65,10 @@ def gate(
     if jobs < 1:
         raise UsageError(f"--jobs must be at least 1, got {jobs}")
     config = load_config()
-    settings = resolve_run_settings(config, iterations=iterations, warmup=warmup, window=window, frames=frames, size=size)
+    settings = resolve_run_settings(
+        config, iterations=iterations, warmup=warmup, window=window, frames=frames, size=size,
+        max_iterations=max_iterations, extend=extend, cleanup=cleanup,
+    )
     allowed = resolve_tolerance(tolerance, config)
     baseline_path = resolve_baseline_path(baseline, config)
     recorded = read_baseline(baseline_path)

@@ -34,6 +34,10 @@ from memleak_cli.settings import resolve_limits, resolve_run_settings
 REPORTS_DIR = Path("reports")
 
 
+MaxIterationsOption = Annotated[int | None, typer.Option("--max-iterations", help="Most iterations of a variant whose growth is undecided (more run, doubling, until it stops or keeps growing). [default: 4 × --iterations]")]
+ExtendOption = Annotated[bool | None, typer.Option("--extend/--no-extend", help="Run more iterations when growth is undecided; --no-extend runs exactly --iterations. [default: extend]")]
+CleanupOption = Annotated[bool | None, typer.Option("--cleanup/--no-cleanup", help="Clear the interpreter's caches (re, type, ABC, linecache, typing…) after every iteration, as CPython's -R does. [default: cleanup]")]
+
 def default_json_path(name: str, now: dt.datetime | None = None) -> Path:
     """``reports/memleak-<name>-<UTC timestamp>.json`` (name made file-safe)."""
     stamp = (now or dt.datetime.now(dt.UTC)).strftime("%Y%m%dT%H%M%SZ")
@@ -63,6 +67,9 @@ def run(
     fail_on_leak: Annotated[bool, typer.Option("--fail-on-leak", help="Exit 1 when a variant expected to be clean is not.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the verdict table and summary, no sites, types or fix source.")] = False,
     probe: Annotated[list[str] | None, typer.Option("--probe", help="Extra probe, repeatable: memray (native C/C++ stacks of what the window kept, and a leak flame graph beside the JSON report); pympler (type sizes over the window).")] = None,
+    max_iterations: MaxIterationsOption = None,
+    extend: ExtendOption = None,
+    cleanup: CleanupOption = None,
     trim: Annotated[bool, typer.Option("--trim/--no-trim", help="Trim the C heap (malloc_trim) after reading RSS in each sample, to tell memory the allocator keeps from memory in use.")] = True,
 ) -> None:
     """Run scenarios, leaky and fixed, each in its own process, and print the before/after diff report."""
@@ -73,6 +80,7 @@ def run(
         iterations=iterations, warmup=warmup, window=window, frames=frames, top=top, size=size,
         threshold=threshold, rss_threshold=rss_threshold, objects_threshold=objects_threshold,
         blocks_threshold=blocks_threshold, retain_threshold=retain_threshold,
+        max_iterations=max_iterations, extend=extend, cleanup=cleanup,
     )
     max_rss_bytes, timeout_seconds = resolve_limits(max_rss, timeout, jobs)
     settings = dataclasses.replace(
