@@ -57,7 +57,10 @@ def severity(result: VariantResult) -> str:
             return format_count(value, signed=signed)
     else:
         return ""
-    parts = [f"{text(per, signed=True)}/iteration{what}", f"{text(per * 1000, signed=True)} per 1 000 iterations"]
+    if what.startswith(" ("):
+        parts = [f"{text(per, signed=True)}/iteration{what}", f"{text(per * 1000, signed=True)} per 1 000 iterations"]
+    else:
+        parts = [f"{text(per, signed=True)}{what}/iteration", f"{text(per * 1000, signed=True)}{what} per 1 000 iterations"]
     seconds = _seconds_per_iteration(result)
     if seconds is not None:
         rate = 3600.0 / seconds

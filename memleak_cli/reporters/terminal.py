@@ -18,6 +18,7 @@ from memleak_cli.report.model import (
     ScenarioResult,
     VariantResult,
 )
+from memleak_cli.analysis.severity import iterations_text
 from memleak_cli.reporters.summary import METRIC_LABEL, amount, short_path, summary_line
 from memleak_cli.units import format_bytes
 
@@ -225,6 +226,11 @@ class TerminalReporter:
         title = Text.assemble((result.variant, "bold"), " → ", verdict_text(result.verdict, result.label), f"  ({result.seconds:.1f} s)")
         console.print(title)
         console.print(Text(result.reason), style="dim")
+        ran = iterations_text(result)
+        if ran:
+            console.print(Text(f"iterations: {ran}"), style="dim")
+        if result.severity:
+            console.print(Text(f"size: {result.severity}"), style="bold")
         for note in result.notes:
             console.print(Text(f"note: {note}"), style="yellow")
         if result.error:
