@@ -151,7 +151,7 @@ def test_unknown_key_is_named(tmp_path):
     with pytest.raises(ReportFileError) as info:
         load_config(tmp_path)
     assert str(info.value) == (
-        f"{path}: unknown key 'iteration' in [tool.memleak]: use baseline, frames, iterations, "
+        f"{path}: unknown key 'iteration' in [tool.memleak]: use baseline, cleanup, extend, frames, iterations, max_iterations, "
         "scenarios, size, tolerance, top, warmup, window"
     )
 
