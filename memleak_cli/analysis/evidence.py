@@ -10,7 +10,7 @@ parent's verdict calls the same function on the same samples — one rule, two c
 Per metric (``vote`` metrics: bytes, blocks, objects), over the post-warm-up values:
 
 * **growing** — Theil–Sen slope at or above the metric's *floor* (the smallest growth worth
-  finding: 1 Python heap block, 1 gc object, 4 KiB of C heap, 128 KiB of RSS/USS per
+  finding: half a Python heap block, 1 gc object, 4 KiB of C heap, 128 KiB of RSS/USS per
   iteration), its 95 % interval above zero, the second half's slope at the floor too, and the
   level really rising (the median of the last third above the first third by at least half of
   what the slope predicts; a sawtooth that prunes itself fails this).

@@ -28,9 +28,19 @@ def test_one_block_per_iteration_is_undecided_at_20_and_a_leak_at_40():
     assert evidence.leaking and evidence.status == "leak"
 
 
-def test_just_under_one_block_per_iteration_is_not_a_leak_even_after_80():
-    evidence = judge("py_blocks", steady(0.99, 78), iterations=80, unit="blocks", final=True)
+def test_just_under_half_a_block_per_iteration_is_not_a_leak_even_after_80():
+    evidence = judge("py_blocks", steady(0.49, 78), iterations=80, unit="blocks", final=True)
     assert not evidence.leaking and evidence.status == "flat"
+    assert judge("py_blocks", steady(0.5, 38), iterations=40, unit="blocks").leaking
+
+
+def test_a_one_block_leak_with_blocks_coming_and_going_beside_it_is_still_a_leak():
+    # measured beside a 2 KiB/request leak: +4, +4, -2 and -3 now and then
+    deltas = [1] * 11 + [4, 4, 1, -2, 2, 1, 2, 1, 1, 1, -3] + [1] * 15
+    values = [1000.0]
+    for d in deltas:
+        values.append(values[-1] + d)
+    assert judge("py_blocks", values, iterations=40, unit="blocks").leaking
 
 
 def test_native_goal_edge_4096_bytes_is_a_leak_4095_is_not():
