@@ -3,17 +3,20 @@
 Runs every case through the real engine (``memleak_cli.runner.run_variant``: one fresh measuring
 process per case, serially) at each iteration count, then reports per count:
 
-* true-positive rate — leaks (``python`` and ``native`` cases) judged LEAK;
+* true-positive rate — leaks (``python``, ``native`` and ``resource`` cases) judged LEAK;
 * false-positive rate — cases that do not leak (retention and look-alikes) judged LEAK;
 * exact verdicts — retention judged RETAINS, look-alikes judged CLEAN;
 * the smallest leak caught, and the size from which every leak was caught;
 * the same per metric (``MetricTrend.leaking`` of each metric's own trend);
-* the goals: Python-heap leaks >= 1 KiB and native leaks >= 64 KiB per iteration caught within
-  20 iterations, no look-alike judged LEAK.
+* mean iterations run (the evidence extension runs undecided cases longer);
+* the goals at the default settings (20 iterations requested, extension up to 80): every
+  Python-heap leak >= 256 B and native leak >= 4 KiB per iteration caught, no look-alike judged
+  LEAK, every bounded retention RETAINS or CLEAN, mean iterations <= 1.5 × requested.
 
 Run from the repository root::
 
-    python -m benchmarks.accuracy                      # 10, 20 and 40 iterations
+    python -m benchmarks.accuracy                      # 20 iterations requested, extended when undecided
+    python -m benchmarks.accuracy -n 20 --no-extend    # exactly 20, as before the evidence rule
     python -m benchmarks.accuracy -n 10 --cases list-  # a quick look at a few cases
 
 Writes ``reports/benchmarks/accuracy.json``.

@@ -14,12 +14,13 @@ Per metric (``vote`` metrics: bytes, blocks, objects), over the post-warm-up val
   iteration), its 95 % interval above zero, the second half's slope at the floor too, and the
   level really rising (the median of the last third above the first third by at least half of
   what the slope predicts; a sawtooth that prunes itself fails this).
-* **slowing** — growing, but the second half's slope is under ``KEEP`` (75 %) of the first
-  half's: a cache about to plateau.
+* **slowing** — growing, but the second half's slope, or its share of iterations that grew, is
+  under ``KEEP`` (75 %) of the first half's: a cache about to plateau, or one filling at random
+  whose hits become more frequent as it fills.
 * **decisive** — growing, not slowing, at or above the metric's *threshold* (the old fixed
   constants: 8 KiB C heap, 64 blocks, 1 object, 512 KiB RSS), the second half too, and every
   delta positive (CPython's ``-R``): a LEAK at once, even at the requested iterations.
-* **confirmed** — growing, not slowing, ``vote`` of the deltas positive, and seen over at least
+* **confirmed** — growing, not slowing, ``CONFIRM_VOTE`` (90 %) of the deltas positive, and seen over at least
   ``CONFIRM`` (2) × the requested iterations: a LEAK. The evidence needed scales with what was
   observed: a growth of one block per iteration is a leak once it has lasted twice as long as
   asked without slowing, which a cache that fills in fewer iterations cannot do.
@@ -49,6 +50,8 @@ KEEP = 0.75
 CONFIRM = 2
 # the level must rise by at least this share of what the slope predicts between the outer thirds
 LEVEL = 0.5
+# share of deltas that must be positive to confirm a growth that is not decisive (-R asks all)
+CONFIRM_VOTE = 0.9
 
 LEAK, BOUNDED, UNDECIDED = "leak", "bounded", "undecided"
 # short names for the "why" of an extension (the reporters have their own labels)
@@ -70,6 +73,8 @@ class Stats:
     deltas: int
     rise: float  # median of the last third - median of the first third
     span: float  # iterations between the centres of the outer thirds
+    early_share: float = 1.0  # share of positive deltas in the first half
+    late_share: float = 1.0  # … and in the second half
 
 
 def theil_sen(values: Sequence[float]) -> tuple[float, float, float]:
@@ -94,7 +99,10 @@ def stats(values: Sequence[float]) -> Stats:
     third = max(1, n // 3)
     rise = median(v[-third:]) - median(v[:third])
     span = float(n - third)
-    return Stats(slope, low, early, late, sum(d > 0 for d in deltas), sum(d < 0 for d in deltas), len(deltas), rise, span)
+    first, second = deltas[: len(deltas) // 2], deltas[len(deltas) // 2 :]
+    early_share = sum(d > 0 for d in first) / len(first) if first else 1.0
+    late_share = sum(d > 0 for d in second) / len(second) if second else 1.0
+    return Stats(slope, low, early, late, sum(d > 0 for d in deltas), sum(d < 0 for d in deltas), len(deltas), rise, span, early_share, late_share)
 
 
 @dataclass(frozen=True)
@@ -144,10 +152,13 @@ def assess(
     threshold = getattr(thresholds, attribute)
     floor = min(thresholds.floor(attribute), threshold)
     per = f"{_fmt(s.slope, unit)}/it"
-    slowing = s.late < KEEP * s.early
+    # a cache filling at random grows in fewer iterations as it fills: its share of growing
+    # iterations falls even while each miss adds as much as before
+    slowing = s.late < KEEP * s.early or s.late_share < KEEP * s.early_share
     level_ok = s.rise >= LEVEL * s.slope * s.span
     vote_ok = s.positive >= thresholds.vote * s.deltas
-    halves = f"first half {_fmt(s.early, unit)}/it, second half {_fmt(s.late, unit)}/it"
+    halves = (f"first half {_fmt(s.early, unit)}/it ({s.early_share:.0%} growing), "
+              f"second half {_fmt(s.late, unit)}/it ({s.late_share:.0%} growing)")
     if s.slope < floor or s.low <= 0:
         why = f"under the floor {_fmt(floor, unit)}/it" if s.slope < floor else "95% interval reaches zero"
         return MetricEvidence(metric, unit, "flat", False, s.slope, f"not growing: {per} ({why})")
@@ -158,7 +169,7 @@ def assess(
     old_rule = s.slope >= threshold and s.late >= threshold and vote_ok and not slowing
     if old_rule and s.positive == s.deltas:
         return MetricEvidence(metric, unit, "leak", True, s.slope, f"decisive: {per} >= {_fmt(threshold, unit)}/it, every one of {s.deltas} deltas positive, {halves}")
-    if not slowing and vote_ok and confirmed:
+    if not slowing and s.positive >= CONFIRM_VOTE * s.deltas and confirmed:
         return MetricEvidence(
             metric, unit, "leak", True, s.slope,
             f"steady for {iterations} iterations: {per} ({halves}), {s.positive}/{s.deltas} deltas positive",

@@ -97,9 +97,19 @@ def test_a_cache_filling_at_random_slows_down_and_is_not_a_leak_at_80():
     for _ in range(80):
         seen.add(rng.randrange(48))
         values.append(len(seen) * 8 * KiB)
+    at_40 = judge("heap_bytes", values[2:40], iterations=40)
+    assert not at_40.leaking and at_40.status in ("slowing", "steady")  # fewer iterations grow as it fills: look longer
     evidence = judge("heap_bytes", values[2:], iterations=80, final=True)
     assert not evidence.leaking
     assert evidence.status in ("slowing", "stopped", "flat")
+
+
+def test_growth_in_fewer_and_fewer_iterations_is_slowing_even_at_the_same_size_per_step():
+    deltas = [8 * KiB] * 19 + [8 * KiB if i % 2 else 0 for i in range(19)]  # every call, then every other call
+    values = [0.0]
+    for d in deltas:
+        values.append(values[-1] + d)
+    assert judge("heap_bytes", values, iterations=41).status == "slowing"
 
 
 def test_slowing_growth_is_undecided_before_the_limit_and_not_a_leak_at_it():
