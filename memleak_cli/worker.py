@@ -85,7 +85,7 @@ def _run(spec: dict[str, Any], events: EventWriter) -> None:
     type_counts()
     thresholds = Thresholds(**spec.get("thresholds", {}))
     if spec.get("max_iterations", iterations) > iterations:
-        # scipy imported and the decision's code run now, not between the samples it would disturb
+        # the decision's code run once now (its first call allocates), not between the samples it judges
         warm_up_decisions(thresholds, iterations, spec["max_iterations"])
     one_sample(-1, "baseline", 0.0)
     for index in range(warmup):

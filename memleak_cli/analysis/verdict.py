@@ -105,8 +105,8 @@ class SeriesStore:
 
 def warm_up_decisions(thresholds: Thresholds, requested: int, max_iterations: int) -> None:
     """Run :func:`~memleak_cli.analysis.evidence.decide` once on synthetic series of every
-    shape, so that what its first call imports and caches (scipy, numpy's buffers, interned
-    names) is allocated before the first sample, not in the middle of the series it judges."""
+    shape, so that what its first call allocates and caches (interned names, the formatting
+    code's state) is allocated before the first sample, not in the middle of the series it judges."""
     n = max(requested, 6)
     shapes = ([0.0] * n, [float(i) for i in range(n)], [float(min(i, n // 3)) for i in range(n)], [float(i * 9999) for i in range(n)])
     for shape in shapes:

@@ -166,3 +166,16 @@ def test_doubling_stops_at_the_limit():
 def test_an_informational_metric_never_decides(informational):
     decision = decide({"rss_bytes": steady(1024 * KiB, 18)}, T, iterations=20, requested=20, max_iterations=80, informational=informational)
     assert decision.kind == ("bounded" if informational else "leak")
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_plain_python_theil_sen_gives_scipys_numbers(seed):
+    from scipy.stats import theilslopes
+
+    from memleak_cli.analysis.evidence import theil_sen
+
+    rng = random.Random(seed)
+    n = rng.choice([3, 7, 18, 38, 78])
+    values = [float(rng.choice([rng.randrange(5), rng.uniform(-1e4, 1e4) + 300 * i])) for i in range(n)]
+    expected = theilslopes(values, list(range(n)), alpha=0.95)
+    assert theil_sen(values) == pytest.approx((expected.slope, expected.low_slope, expected.high_slope))
