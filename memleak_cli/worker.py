@@ -106,7 +106,7 @@ def _run(spec: dict[str, Any], events: EventWriter) -> None:
         ran += more
     types_after = type_counts()
     events.emit("types", before=types_before, after=types_after)
-    del types_before, types_after, kept
+    del types_before, types_after
     if window > 0:
         _attribution_window(spec, events, iterate, one_sample, ran)
         if "memray" in spec.get("probes", ()):

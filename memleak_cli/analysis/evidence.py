@@ -37,7 +37,7 @@ negative over ``CONFIRM`` × the requested iterations. Threads that come and go 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from statistics import median
 
@@ -232,7 +232,7 @@ def next_total(iterations: int, max_iterations: int) -> int:
 
 
 def decide(
-    series: dict[str, Sequence[float]],
+    series: Mapping[str, Sequence[float]],
     thresholds: Thresholds,
     *,
     iterations: int,

@@ -13,6 +13,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from memleak_cli.report.model import VariantResult
 from memleak_cli.units import format_bytes, format_count
 
@@ -46,15 +48,12 @@ def severity(result: VariantResult) -> str:
         return ""
     leaking = [t for t in result.trends if t.leaking and not t.informational]
     growth = growth_per_iteration(result)
+    text: Callable[..., str]
     if growth is not None and growth[0] > 0:
         per, text = growth[0], format_bytes
         what = "" if growth[1] != "traced" else " (traced)"
     elif leaking:
-        lead = leaking[0]
-        per, what = lead.slope, f" {lead.unit}"
-
-        def text(value: float, signed: bool = True) -> str:
-            return format_count(value, signed=signed)
+        per, text, what = leaking[0].slope, format_count, f" {leaking[0].unit}"
     else:
         return ""
     if what.startswith(" ("):

@@ -11,6 +11,7 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
+from memleak_cli.analysis.severity import iterations_text
 from memleak_cli.report.model import (
     ChildProcess,
     MetricTrend,
@@ -18,7 +19,6 @@ from memleak_cli.report.model import (
     ScenarioResult,
     VariantResult,
 )
-from memleak_cli.analysis.severity import iterations_text
 from memleak_cli.reporters.summary import METRIC_LABEL, amount, short_path, summary_line
 from memleak_cli.units import format_bytes
 
