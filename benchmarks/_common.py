@@ -16,9 +16,10 @@ from memleak_cli.units import format_bytes
 REPORT_DIR = Path("reports") / "benchmarks"
 
 # The goals every benchmark prints beside what it measured.
-GOAL_PYTHON_BYTES = 1024  # every Python-heap leak of at least this much per iteration …
-GOAL_NATIVE_BYTES = 64 * 1024  # … and every native leak of at least this much …
-GOAL_ITERATIONS = 20  # … caught within this many iterations
+GOAL_PYTHON_BYTES = 256  # every Python-heap leak of at least this much per iteration …
+GOAL_NATIVE_BYTES = 4 * 1024  # … and every native leak of at least this much …
+GOAL_ITERATIONS = 20  # … caught at default settings when this many iterations are requested
+GOAL_MEAN_ITERATIONS = 1.5  # mean iterations run over the corpus / requested
 GOAL_DEFAULT_OVERHEAD = 1.3  # memleak run (default settings) wall time / bare loop
 GOAL_ATTRIBUTION_OVERHEAD = 2.0  # traced iteration in the attribution window / untraced iteration
 

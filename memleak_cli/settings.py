@@ -32,6 +32,7 @@ PROBES = ("memray", "pympler")
 # would exhaust memleak before it measured anything.
 MAX_ITERATIONS = 1_000_000
 MAX_JOBS = 256
+DEFAULT_MAX_FACTOR = 4  # --max-iterations defaults to this many × --iterations
 
 RUN, GATE, BASELINE = "run", "gate", "baseline"
 ALL_RUNS = (RUN, GATE, BASELINE)
@@ -190,6 +191,9 @@ _T = Thresholds()
 SETTINGS: tuple[Setting, ...] = (
     Setting("iterations", "--iterations", whole(1, MAX_ITERATIONS), 20, "Iterations that make the trend, warm-up included.", short="-n"),
     Setting("warmup", "--warmup", whole(0), 2, "First iterations kept out of the trend."),
+    Setting("max_iterations", "--max-iterations", whole(1, MAX_ITERATIONS), None, "Most iterations of a variant whose growth is undecided (more run, doubling, until it stops or keeps growing). [default: 4 × --iterations]"),
+    Setting("extend", "--extend", boolean, True, "Run more iterations when growth is undecided; --no-extend runs exactly --iterations.", flag_type=bool, switch=True),
+    Setting("cleanup", "--cleanup", boolean, True, "Clear the interpreter's caches (re, type, ABC, linecache, typing…) after every iteration, as CPython's -R does.", flag_type=bool, switch=True),
     Setting("window", "--window", whole(0, 10_000), 3, "Attribution iterations after the trend (plus one priming); 0 skips attribution and the retained-size check."),
     Setting("frames", "--frames", whole(0, 100), 5, "tracemalloc traceback depth in the attribution window; 0 turns tracemalloc off."),
     Setting("top", "--top", whole(1, 10_000), 10, "Allocation sites, types and retained objects to keep.", commands=(RUN,)),
@@ -238,6 +242,12 @@ class RunSettings:
             window (pympler ``summary``, about 3 s per variant on a 10^5-object heap).
         trim: trim the C heap (``malloc_trim(0)``) after reading RSS in every sample, so that
             memory the allocator keeps is told apart from memory still allocated.
+        max_iterations: the most iterations (warm-up included) a variant whose growth is
+            undecided may run (:mod:`memleak_cli.analysis.evidence`); ``None``: 4 × iterations.
+        extend: run more iterations when the growth is undecided; ``False`` (``--no-extend``)
+            runs exactly ``iterations``.
+        cleanup: clear the interpreter's caches after every warm-up and measured iteration
+            (:mod:`memleak_cli.analysis.hygiene`); ``False`` is ``--no-cleanup``.
     """
 
     iterations: int = BY_NAME["iterations"].default
@@ -252,6 +262,17 @@ class RunSettings:
     jobs: int = 1
     probes: tuple[str, ...] = ()
     trim: bool = True
+    max_iterations: int | None = None
+    extend: bool = True
+    cleanup: bool = True
+
+    @property
+    def most_iterations(self) -> int:
+        """The iterations a variant may run at most: ``iterations`` without extension, else
+        ``max_iterations`` (default ``DEFAULT_MAX_FACTOR`` × ``iterations``)."""
+        if not self.extend:
+            return self.iterations
+        return self.max_iterations if self.max_iterations is not None else DEFAULT_MAX_FACTOR * self.iterations
 
     def validate(self) -> RunSettings:
         """Return self when the values fit together (each alone was checked by its row).
@@ -265,6 +286,8 @@ class RunSettings:
                 f"--iterations {self.iterations} is too few for a trend: use at least {needed} "
                 f"(warm-up {self.warmup} + {MIN_TREND_POINTS} measured)"
             )
+        if self.max_iterations is not None and self.max_iterations < self.iterations:
+            raise UsageError(f"--max-iterations {self.max_iterations} is under --iterations {self.iterations}: use at least {self.iterations} (--no-extend runs exactly --iterations)")
         if self.probes and self.window == 0:
             raise UsageError(f"--probe {self.probes[0]} needs an attribution window: use --window 1 or more")
         return self
@@ -328,6 +351,7 @@ def resolve(config: Config, flags: dict[str, Any] | None = None) -> Resolved:
         iterations=chosen["iterations"], warmup=chosen["warmup"], window=chosen["window"], frames=chosen["frames"],
         top=chosen["top"], size=chosen["size"], thresholds=thresholds, max_rss_bytes=max_rss or None,
         timeout_seconds=float(chosen["timeout"]) or None, jobs=jobs, probes=tuple(chosen["probes"]), trim=bool(chosen["trim"]),
+        max_iterations=chosen["max_iterations"], extend=bool(chosen["extend"]), cleanup=bool(chosen["cleanup"]),
     )
     try:
         run = run.validate()

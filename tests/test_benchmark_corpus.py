@@ -29,8 +29,13 @@ def test_corpus_has_every_kind_and_the_sizes_the_benchmark_promises():
     assert kinds == set(KINDS.values())
     python_sizes = {c.leak_bytes for c in CASES if c.kind == "python"}
     assert {256, 1024, 4096, 64 * 1024, 1024 * 1024} <= python_sizes
-    assert {64 * 1024, 1024 * 1024} <= {c.leak_bytes for c in CASES if c.kind == "native"}
+    assert {4 * 1024, 64 * 1024, 1024 * 1024} <= {c.leak_bytes for c in CASES if c.kind == "native"}
     assert len({c.name for c in CASES}) == len(CASES), "case names must be unique"
+    assert len(CASES) >= 60
+    names = {c.name for c in CASES}
+    # the leak kinds and look-alikes issue #14 asked for
+    assert {"fd-leak", "thread-leak", "worker-process-1m", "numpy-kept-4k", "asyncio-tasks-1k"} <= names
+    assert {"warmup-staircase-8", "sawtooth-prune-16", "large-temporary", "threads-come-and-go", "per-call-pool", "slow-fill-cache-48"} <= names
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
@@ -39,7 +44,7 @@ def test_every_case_loads_as_the_child_would_and_declares_its_truth(case):
     assert scenario is case.scenario
     assert list(scenario.variants) == ["case"]
     truth = scenario.variant("case").expect
-    expected = {"python": "LEAK", "native": "LEAK", "retains": "RETAINS", "lookalike": "CLEAN"}[case.kind]
+    expected = {"python": "LEAK", "native": "LEAK", "resource": "LEAK", "retains": "RETAINS", "lookalike": "CLEAN"}[case.kind]
     assert truth == expected == case.truth
     assert (case.leak_bytes > 0) == (truth == "LEAK")
     assert case.shape
@@ -105,6 +110,15 @@ def test_a_corpus_leak_is_judged_leak_by_the_engine():
     result = _engine("closure-64k")
     assert result.verdict == "LEAK", result.reason
     assert result.trend("gc_objects").leaking  # a function, its cell and the bytearray: 3 objects/iteration
+
+
+def test_the_new_users_2_kib_of_predictions_per_request_is_a_leak_at_default_settings():
+    case = BY_NAME["predictions-2k"]
+    result = run_variant(case.scenario, case.spec, "case", RunSettings(size="small", window=2, frames=1))
+    assert result.verdict == "LEAK", result.reason
+    assert result.extended_by == 20  # 20 requested, 20 more to confirm one block per request keeps coming
+    assert "Python heap blocks" in result.extend_why
+    assert result.severity.startswith("+2.0 KiB/iteration")
 
 
 def test_a_corpus_look_alike_is_judged_clean_by_the_engine():

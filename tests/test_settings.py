@@ -160,7 +160,7 @@ def test_unknown_key_is_named(tmp_path):
     with pytest.raises(ReportFileError) as info:
         load_config(tmp_path)
     assert str(info.value) == (
-        f"{path}: unknown key 'iteration' in [tool.memleak]: use baseline, frames, iterations, jobs, max_rss, probes, "
+        f"{path}: unknown key 'iteration' in [tool.memleak]: use baseline, cleanup, extend, frames, iterations, jobs, max_iterations, max_rss, probes, "
         "scenarios, size, timeout, tolerance, top, trim, warmup, window"
     )
 

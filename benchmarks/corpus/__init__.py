@@ -7,6 +7,7 @@ can import it):
 
 * ``python_heap`` — Python-heap leaks of 256 B to 1 MiB per iteration in seven shapes (LEAK);
 * ``native`` — C-heap leaks: ctypes ``malloc`` never freed, LightGBM boosters kept (LEAK);
+* ``resources`` — file descriptors, threads, memory growing only in a worker process (LEAK);
 * ``retention`` — the latest result(s) kept: bounded (RETAINS);
 * ``lookalikes`` — caches that fill then plateau, warm-up, pools, spikes, cycles,
   fragmentation (CLEAN).
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from memleak_cli.scenarios.contract import Scenario
 
 # module → kind, in the order the benchmark reports them
-KINDS = {"python_heap": "python", "native": "native", "retention": "retains", "lookalikes": "lookalike"}
+KINDS = {"python_heap": "python", "native": "native", "resources": "resource", "retention": "retains", "lookalikes": "lookalike"}
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,7 @@ class Case:
 
     Attributes:
         spec: ``benchmarks.corpus.<module>:<NAME>``, what the measuring child loads.
-        kind: ``python``, ``native`` (leaks), ``retains`` or ``lookalike``.
+        kind: ``python``, ``native``, ``resource`` (leaks), ``retains`` or ``lookalike``.
         truth: the expected verdict (``LEAK``, ``RETAINS``, ``CLEAN``).
         leak_bytes: payload added per iteration in bytes, 0 for cases that do not leak.
         shape: how the memory is held, in words.

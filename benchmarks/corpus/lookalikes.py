@@ -201,3 +201,173 @@ SPIKES = case("periodic-spikes", _periodic_spikes, "CLEAN", leak_bytes=0, module
 CYCLES = case("cycles-1m", _cycles, "CLEAN", leak_bytes=0, module=M, shape="1000-node parent/child graph (~1 MiB) dropped, freed by the cyclic gc")
 FRAGMENTATION = case("fragmentation", _fragmentation, "CLEAN", leak_bytes=0, module=M, shape="50 000 mixed-size strings per call, 5 kept until the next call")
 TRAIN_DISCARD = case("lgbm-train-discard", _train_and_discard, "CLEAN", leak_bytes=0, module=M, shape="lightgbm imported on first call, a Booster trained and dropped per call")
+
+
+# --- a warm-up staircase: a step per call for the first 8 calls, then nothing -------------------
+staircase: dict[int, Any] = {}
+
+
+def _staircase(size: Mapping[str, Any]) -> Callable[[], None]:
+    staircase.clear()
+    counter = iter(range(10**9))
+
+    def iteration() -> None:
+        step = next(counter)
+        if step < 8:  # per-shard state built lazily on the first eight requests
+            staircase[step] = {"shard": step, "table": [payload(KiB) for _ in range(4)]}
+
+    return iteration
+
+
+# --- a cache that prunes itself: sawtooth --------------------------------------------------------
+pruned: OrderedDict[int, bytes] = OrderedDict()
+
+
+def _sawtooth(size: Mapping[str, Any]) -> Callable[[], None]:
+    pruned.clear()
+    counter = iter(range(10**9))
+
+    def iteration() -> None:
+        pruned[next(counter)] = payload(4 * KiB)
+        if len(pruned) > 16:  # past 16 entries it drops the older half
+            for _ in range(8):
+                pruned.popitem(last=False)
+
+    return iteration
+
+
+batch: list[Any] = []
+
+
+def _flushed_batch(size: Mapping[str, Any]) -> Callable[[], None]:
+    batch.clear()
+
+    def iteration() -> None:
+        batch.append({"row": payload(2 * KiB)})
+        if len(batch) >= 10:  # written out every 10 requests
+            batch.clear()
+
+    return iteration
+
+
+# --- the allocator keeps a large temporary's memory ---------------------------------------------
+def _large_temporary(size: Mapping[str, Any]) -> Callable[[], None]:
+    counter = iter(range(10**9))
+
+    def iteration() -> None:
+        if next(counter) == 4:  # one big report: 200 000 small objects, then dropped
+            rows = [(i, str(i)) for i in range(200_000)]
+            del rows
+
+    return iteration
+
+
+# --- worker threads that come and go -------------------------------------------------------------
+def _threads_come_and_go(size: Mapping[str, Any]) -> Callable[[], None]:
+    import threading
+    import time
+
+    rng = random.Random(7)
+
+    def iteration() -> None:
+        for _ in range(2):  # fire-and-forget helpers that end a few ms later, not joined
+            threading.Thread(target=time.sleep, args=(rng.uniform(0.0, 0.02),), daemon=True).start()
+
+    return iteration
+
+
+# --- a per-call process pool whose workers exit --------------------------------------------------
+def _square(x: int) -> int:
+    return x * x
+
+
+def _per_call_pool(size: Mapping[str, Any]) -> Callable[[], None]:
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+
+    def iteration() -> None:
+        pool = context.Pool(2)
+        pool.map(_square, range(8))
+        pool.close()  # workers exit on their own; not joined here
+        del pool
+
+    return iteration
+
+
+# --- a bounded cache that takes ~150 calls to fill -----------------------------------------------
+slow_cache: dict[int, bytes] = {}
+
+
+def _slow_fill(size: Mapping[str, Any]) -> Callable[[], None]:
+    slow_cache.clear()
+    rng = random.Random(3)
+    users = size["distinct_keys"]
+
+    def iteration() -> None:
+        user = rng.randrange(users)  # traffic from 48 active users at random: ~95 % cached after ~150 calls
+        if user not in slow_cache:
+            slow_cache[user] = payload(8 * KiB)
+
+    return iteration
+
+
+# --- a connection pool that opens descriptors lazily, up to 4 ------------------------------------
+import os as _os  # noqa: E402
+
+fd_pool: list[int] = []
+
+
+def _fd_pool(size: Mapping[str, Any]) -> Callable[[], None]:
+    for fd in fd_pool:
+        _os.close(fd)
+    fd_pool.clear()
+    counter = iter(range(10**9))
+
+    def iteration() -> None:
+        if len(fd_pool) < 4 and next(counter) % 2 == 0:
+            fd_pool.append(_os.open(_os.devnull, _os.O_RDONLY))
+
+    return iteration
+
+
+# --- asyncio tasks that finish -------------------------------------------------------------------
+def _asyncio_done(size: Mapping[str, Any]) -> Callable[[], None]:
+    import asyncio
+
+    async def handle(i: int) -> int:
+        await asyncio.sleep(0)
+        return len(payload(KiB)) + i
+
+    async def burst() -> None:
+        await asyncio.gather(*(handle(i) for i in range(20)))
+
+    def iteration() -> None:
+        asyncio.run(burst())  # a loop per call, every task awaited
+
+    return iteration
+
+
+# --- regular expressions compiled per request (re's own cache fills up to 512) -------------------
+def _regex_patterns(size: Mapping[str, Any]) -> Callable[[], None]:
+    import re
+
+    counter = iter(range(10**9))
+
+    def iteration() -> None:
+        route = next(counter)
+        re.match(rf"/api/v1/tenant-{route}/items/(\d+)", f"/api/v1/tenant-{route}/items/42")  # a new pattern each time
+
+    return iteration
+
+
+STAIRCASE = case("warmup-staircase-8", _staircase, "CLEAN", leak_bytes=0, module=M, shape="per-shard state built on the first 8 calls (4 KiB each), then nothing")
+SAWTOOTH = case("sawtooth-prune-16", _sawtooth, "CLEAN", leak_bytes=0, module=M, shape="cache of 4 KiB entries that drops its older half past 16")
+FLUSHED = case("batch-flushed-10", _flushed_batch, "CLEAN", leak_bytes=0, module=M, shape="rows batched and flushed every 10 calls (sawtooth)")
+LARGE_TEMP = case("large-temporary", _large_temporary, "CLEAN", leak_bytes=0, module=M, shape="one call builds 200 000 tuples and drops them: the allocator keeps some")
+THREADS_COME_GO = case("threads-come-and-go", _threads_come_and_go, "CLEAN", leak_bytes=0, module=M, shape="two short helper threads per call, not joined")
+PER_CALL_POOL = case("per-call-pool", _per_call_pool, "CLEAN", leak_bytes=0, module=M, shape="multiprocessing Pool(2) per call, closed, workers exit on their own")
+SLOW_FILL = case("slow-fill-cache-48", _slow_fill, "CLEAN", leak_bytes=0, module=M, shape="8 KiB per user for 48 users arriving at random: fills over ~150 calls", distinct_keys=48)
+FD_POOL = case("fd-pool-4", _fd_pool, "CLEAN", leak_bytes=0, module=M, shape="descriptors opened lazily up to 4, then reused")
+ASYNCIO_DONE = case("asyncio-tasks-done", _asyncio_done, "CLEAN", leak_bytes=0, module=M, shape="asyncio.run per call: 20 tasks, all awaited")
+REGEX = case("regex-per-request", _regex_patterns, "CLEAN", leak_bytes=0, module=M, shape="a new regular expression per call: re's own cache fills (cleared between iterations)")

@@ -70,3 +70,23 @@ MALLOC_4K = case("malloc-4k", _malloc_leak, "LEAK", leak_bytes=4 * KiB, module=M
 MALLOC_64K = case("malloc-64k", _malloc_leak, "LEAK", leak_bytes=64 * KiB, module=M, shape="libc.malloc + memset via ctypes, never freed")
 MALLOC_1M = case("malloc-1m", _malloc_leak, "LEAK", leak_bytes=1 * MiB, module=M, shape="libc.malloc + memset via ctypes, never freed")
 BOOSTER_KEPT = case("booster-kept", _booster_leak, "LEAK", leak_bytes=72 * KiB, module=M, shape="lightgbm.train Booster appended to a list (C++ trees)")
+
+
+arrays: list[Any] = []
+
+
+def _numpy_leak(size: Mapping[str, Any]) -> Callable[[], None]:
+    import numpy as np
+
+    arrays.clear()
+    n = size["leak_bytes"] // 8
+
+    def iteration() -> None:
+        arrays.append(np.arange(n, dtype=np.float64))  # the data buffer is numpy's C allocation
+
+    return iteration
+
+
+MALLOC_16K = case("malloc-16k", _malloc_leak, "LEAK", leak_bytes=16 * KiB, module=M, shape="libc.malloc + memset via ctypes, never freed")
+NUMPY_4K = case("numpy-kept-4k", _numpy_leak, "LEAK", leak_bytes=4 * KiB, module=M, shape="numpy arrays (C data buffers) appended to a list")
+NUMPY_64K = case("numpy-kept-64k", _numpy_leak, "LEAK", leak_bytes=64 * KiB, module=M, shape="numpy arrays (C data buffers) appended to a list")

@@ -9,6 +9,7 @@ empty state, so the cases can run in one process (the tests do).
 
 from __future__ import annotations
 
+import collections
 import functools
 import io
 import logging
@@ -192,3 +193,66 @@ EXCEPTION_1K = case("exception-1k", _exception_leak, "LEAK", leak_bytes=1 * KiB,
 EXCEPTION_64K = case("exception-64k", _exception_leak, "LEAK", leak_bytes=64 * KiB, module=M, shape="exceptions kept in a list; tracebacks hold a bytearray local")
 CLASS_ATTR_256B = case("class-attr-256b", _class_attribute_leak, "LEAK", leak_bytes=256, module=M, shape="bytes appended to a mutable class attribute")
 CLASS_ATTR_4K = case("class-attr-4k", _class_attribute_leak, "LEAK", leak_bytes=4 * KiB, module=M, shape="bytes appended to a mutable class attribute")
+
+
+# --- the new user's model server: predictions kept per request ---------------------------------
+predictions_log: list[bytes] = []
+
+
+def _predictions_leak(size: Mapping[str, Any]) -> Callable[[], None]:
+    predictions_log.clear()
+    n = size["leak_bytes"]
+
+    def iteration() -> None:
+        predictions_log.append(payload(n))  # 2 KiB of serialised predictions per request, kept for "debugging"
+
+    return iteration
+
+
+# --- an unbounded deque of request bodies ------------------------------------------------------
+recent_bodies: collections.deque[bytes] = collections.deque()
+
+
+def _deque_leak(size: Mapping[str, Any]) -> Callable[[], None]:
+    recent_bodies.clear()
+    n = size["leak_bytes"]
+
+    def iteration() -> None:
+        recent_bodies.append(payload(n))  # deque() without maxlen: "recent" means all
+
+    return iteration
+
+
+# --- asyncio tasks kept, never finished --------------------------------------------------------
+pending_tasks: set[Any] = set()
+_loop_holder: dict[str, Any] = {}
+
+
+def _asyncio_leak(size: Mapping[str, Any]) -> Callable[[], None]:
+    import asyncio
+
+    pending_tasks.clear()
+    loop = _loop_holder.get("loop") or asyncio.new_event_loop()
+    _loop_holder["loop"] = loop
+    n = size["leak_bytes"]
+
+    async def wait_for_reply(body: bytearray) -> int:
+        await asyncio.Event().wait()  # a reply that never comes: the task and its frame stay
+        return len(body)
+
+    def iteration() -> None:
+        async def handle() -> None:
+            pending_tasks.add(asyncio.ensure_future(wait_for_reply(bytearray(payload(n)))))
+            await asyncio.sleep(0)
+
+        loop.run_until_complete(handle())
+
+    return iteration
+
+
+LIST_512B = case("list-512b", _list_leak, "LEAK", leak_bytes=512, module=M, shape="bytes appended to a module-level list")
+PREDICTIONS_2K = case("predictions-2k", _predictions_leak, "LEAK", leak_bytes=2 * KiB, module=M, shape="a model server keeps 2 KiB of predictions per request in a module-level list")
+CLASS_ATTR_1K = case("class-attr-1k", _class_attribute_leak, "LEAK", leak_bytes=1 * KiB, module=M, shape="bytes appended to a mutable class attribute")
+DEQUE_1K = case("deque-1k", _deque_leak, "LEAK", leak_bytes=1 * KiB, module=M, shape="deque() without maxlen of request bodies")
+DEQUE_256B = case("deque-256b", _deque_leak, "LEAK", leak_bytes=256, module=M, shape="deque() without maxlen of request bodies")
+ASYNCIO_1K = case("asyncio-tasks-1k", _asyncio_leak, "LEAK", leak_bytes=1 * KiB, module=M, shape="asyncio tasks awaiting a reply that never comes, kept in a set; each holds a 1 KiB bytearray")

@@ -76,3 +76,29 @@ LATEST_ROWS = case("latest-rows-64k", _latest_rows, "RETAINS", leak_bytes=0, mod
 LATEST_BLOB = case("latest-blob-256k", _latest_blob, "RETAINS", leak_bytes=0, module=M, shape="latest result kept as one bytes object", kept_bytes=256 * KiB)
 RECENT_FIVE = case("recent-5x16k", _recent_five, "RETAINS", leak_bytes=0, module=M, shape="deque(maxlen=5) of the latest results", kept_bytes=16 * KiB)
 LATEST_MODEL = case("latest-booster", _latest_model, "RETAINS", leak_bytes=0, module=M, shape="latest lightgbm Booster kept (C++ trees)", kept_bytes=72 * KiB)
+
+
+def _latest_array(size: Mapping[str, Any]) -> Callable[[], None]:
+    import numpy as np
+
+    service.latest = None
+    n = size["kept_bytes"] // 8
+
+    def iteration() -> None:
+        service.latest = np.arange(n, dtype=np.float64)  # the latest scores, replaced each call
+
+    return iteration
+
+
+def _latest_list(size: Mapping[str, Any]) -> Callable[[], None]:
+    service.latest = None
+    rows = size["kept_bytes"] // 256
+
+    def iteration() -> None:
+        service.latest = [payload(256) for _ in range(rows)]
+
+    return iteration
+
+
+LATEST_ARRAY = case("latest-array-512k", _latest_array, "RETAINS", leak_bytes=0, module=M, shape="latest numpy array of scores kept (C buffer)", kept_bytes=512 * KiB)
+LATEST_LIST = case("latest-list-128k", _latest_list, "RETAINS", leak_bytes=0, module=M, shape="latest list of 256-byte rows kept", kept_bytes=128 * KiB)

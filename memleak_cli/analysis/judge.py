@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from memleak_cli.analysis.native import notes
+from memleak_cli.analysis.severity import severity
 from memleak_cli.analysis.verdict import judge, trends
 from memleak_cli.measure.protocol import (
     Event,
@@ -116,8 +117,10 @@ def judge_variant(declared: Declared, events: Iterable[Event], settings: RunSett
             result.reason = f"scenario raised {event.message}"
         elif isinstance(event, Finished):
             done = True
+            result.extended_by, result.extend_why = event.extended_by, event.why
+    result.requested_iterations = settings.iterations
     try:
-        result.trends = trends(result.samples, settings.thresholds)
+        result.trends = trends(result.samples, settings.thresholds, requested=settings.iterations)
     except ValueError:
         result.trends = []  # too few samples before a crash: the samples are still reported
     tail = "\n" + ending.output_tail if ending.output_tail else ""
@@ -128,6 +131,7 @@ def judge_variant(declared: Declared, events: Iterable[Event], settings: RunSett
     elif done and (ending.exit_code == 0 or ending.lingered_seconds is not None):
         result.verdict, result.reason = judge(result.trends, result.attribution, settings.thresholds)
         result.notes = notes(result.trends, result.attribution, settings.thresholds)
+        result.severity = severity(result)
         if ending.lingered_seconds is not None:
             result.notes.append(
                 f"the measuring process did not exit within {ending.lingered_seconds:g} s of its last measurement "

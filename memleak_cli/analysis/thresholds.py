@@ -27,6 +27,15 @@ class Thresholds:
         retained_bytes: deep size (pympler) of what one window keeps after the work ended
             above which a variant that does not grow RETAINS. ``--retain-threshold``.
         vote: share of post-warm-up deltas that must be positive (consistency vote).
+        floor_heap_bytes, floor_rss_bytes, floor_gc_objects, floor_py_blocks: the smallest
+            growth per iteration that counts at all (:mod:`memleak_cli.analysis.evidence`):
+            growth between a floor and its threshold is a leak only once it has lasted
+            ``CONFIRM`` × the requested iterations without slowing. 4 KiB of C heap is the
+            native goal; a Python leak of 256 B keeps one Python heap block per iteration, and
+            the floor is half a block because other blocks come and go by a few now and then
+            (measured: +4, +4, −2 beside a one-block leak), which drags a slope of exactly one
+            block under 1; RSS pages are noisier. A threshold under its
+            floor lowers the floor with it.
     """
 
     heap_bytes: float = 8 * KiB
@@ -35,6 +44,14 @@ class Thresholds:
     py_blocks: float = 64.0
     retained_bytes: float = 16 * KiB
     vote: float = 0.7
+    floor_heap_bytes: float = 4 * KiB
+    floor_rss_bytes: float = 128 * KiB
+    floor_gc_objects: float = 1.0
+    floor_py_blocks: float = 0.5
+
+    def floor(self, attribute: str) -> float:
+        """The floor that goes with threshold *attribute* (``heap_bytes``…)."""
+        return float(getattr(self, f"floor_{attribute}"))
 
     def as_dict(self) -> dict[str, Any]:
         """The thresholds as plain data for the report."""

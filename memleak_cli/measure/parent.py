@@ -114,7 +114,8 @@ def run_variant(
             scenario=spec, variant=variant, size=settings.size, iterations=settings.iterations,
             warmup=settings.warmup, window=settings.window, frames=settings.frames, top=settings.top,
             probes=tuple(settings.probes), trim=settings.trim, events=str(events_path), memray_capture=str(capture),
-            lifeline=lifeline_read,
+            lifeline=lifeline_read, max_iterations=settings.most_iterations, cleanup=settings.cleanup,
+            thresholds=settings.thresholds.as_dict(),
         ).write(spec_path)
         started = time.perf_counter()
         deadline = None if settings.timeout_seconds is None else time.monotonic() + settings.timeout_seconds

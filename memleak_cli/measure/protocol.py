@@ -39,6 +39,11 @@ class WorkerSpec:
             :class:`~memleak_cli.settings.RunSettings`.
         events: path of the events file (JSON lines) the worker appends to.
         memray_capture: where the memray probe writes its capture file.
+        max_iterations: the most iterations an undecided variant may run
+            (:attr:`~memleak_cli.settings.RunSettings.most_iterations`).
+        cleanup: clear the interpreter's caches after every iteration.
+        thresholds: :class:`~memleak_cli.analysis.thresholds.Thresholds` as a dict, for the
+            worker's extension decisions.
         lifeline: the read end of the parent's lifeline pipe (:mod:`memleak_cli.measure.containment`),
             or ``None``.
     """
@@ -55,6 +60,9 @@ class WorkerSpec:
     trim: bool
     events: str
     memray_capture: str
+    max_iterations: int = 0
+    cleanup: bool = False
+    thresholds: dict[str, float] = field(default_factory=dict)
     lifeline: int | None = None
     version: int = VERSION
 
@@ -139,9 +147,12 @@ class ScenarioFailed:
 
 @dataclass(frozen=True)
 class Finished:
-    """Every measurement was streamed; the worker exits next."""
+    """Every measurement was streamed; the worker exits next. ``extended_by`` iterations ran
+    beyond the requested ones to decide ``why`` (:mod:`memleak_cli.analysis.evidence`)."""
 
     KIND: ClassVar[str] = "done"
+    extended_by: int = 0
+    why: str = ""
 
 
 Event = SampleTaken | TypesCounted | WindowMeasured | HoldersFound | NativeMeasured | ScenarioFailed | Finished

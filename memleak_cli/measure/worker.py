@@ -14,6 +14,13 @@ before the priming iteration and after the window (untraced; each is emitted at 
 the first does not weigh on the second). With the memray probe, ``window`` more iterations
 run under ``memray.Tracker`` after the tracemalloc window (never both at once).
 
+Measured iterations whose growth is undecided (:mod:`memleak_cli.analysis.evidence`) are
+extended, doubling, up to ``max_iterations``; ``done`` says by how many and why. With
+``cleanup`` the interpreter's caches are cleared after every warm-up and measured iteration
+(:mod:`memleak_cli.analysis.hygiene`). Heap walks over named reference paths
+(:mod:`memleak_cli.probes.growth`) are taken at the seams: after warm-up, after the measured
+iterations and after the window.
+
 Every sample trims the C heap after reading RSS (``malloc_trim(0)``) unless the spec says
 ``"trim": false``; see :mod:`memleak_cli.probes.allocator`.
 """
@@ -40,10 +47,10 @@ from memleak_cli.measure.protocol import (
     encode,
 )
 from memleak_cli.probes.saferepr import safe_str
-from memleak_cli.report.model import Attribution
+from memleak_cli.report.model import Attribution, Sample
 
 Iterate = Callable[[], object]
-TakeSample = Callable[[int, str, float], None]
+TakeSample = Callable[[int, str, float], object]
 
 
 class EventWriter:
@@ -60,6 +67,9 @@ class EventWriter:
 
 
 def _run(spec: WorkerSpec, events: EventWriter) -> None:
+    from memleak_cli.analysis.hygiene import clear_caches
+    from memleak_cli.analysis.thresholds import Thresholds
+    from memleak_cli.analysis.verdict import SeriesStore, next_step, warm_up_decisions
     from memleak_cli.probes.cheap import take_sample
     from memleak_cli.probes.typecounts import type_counts, type_growth
     from memleak_cli.scenarios.discovery import load_scenario
@@ -68,17 +78,30 @@ def _run(spec: WorkerSpec, events: EventWriter) -> None:
     variant = scenario.variant(spec.variant)
     iterate = variant.factory(scenario.sizes[spec.size])
 
-    def one_sample(index: int, phase: str, seconds: float) -> None:
-        events.emit(SampleTaken(take_sample(index, phase, seconds, trim=spec.trim)))
+    def one_sample(index: int, phase: str, seconds: float) -> Sample:
+        taken = take_sample(index, phase, seconds, trim=spec.trim)
+        events.emit(SampleTaken(taken))
+        return taken
+
+    most = max(spec.max_iterations, spec.iterations)
+    # the samples so far, for deciding whether to extend, in buffers allocated once
+    kept = SeriesStore(most + 1)
 
     def one(index: int, phase: str) -> None:
         started = time.perf_counter()
         iterate()
-        one_sample(index, phase, time.perf_counter() - started)
+        seconds = time.perf_counter() - started
+        if spec.cleanup:
+            clear_caches(iterate)
+        kept.add(one_sample(index, phase, seconds))
 
     # objgraph's first typestats imports and allocates: done here, before the baseline, so the
     # type counts between warm-up and the measured iterations do not disturb the first samples
     type_counts()
+    thresholds = Thresholds(**spec.thresholds)
+    if most > spec.iterations:
+        # the decision's code run once now (its first call allocates), not between the samples it judges
+        warm_up_decisions(thresholds, spec.iterations, most)
     one_sample(-1, "baseline", 0.0)
     for index in range(spec.warmup):
         one(index, "warmup")
@@ -89,18 +112,29 @@ def _run(spec: WorkerSpec, events: EventWriter) -> None:
     types_before = type_counts()
     for index in range(spec.warmup, spec.iterations):
         one(index, "measure")
+    # undecided growth: more iterations (doubling, up to max_iterations), the same rule as the verdict
+    ran, why = spec.iterations, ""
+    while ran < most:
+        decision = next_step(kept, thresholds, requested=spec.iterations, max_iterations=most)
+        if decision.kind != "undecided":
+            break
+        why, more = why or decision.why, decision.more
+        del decision  # its evidence would stay alive through the iterations it asks for
+        for index in range(ran, ran + more):
+            one(index, "measure")
+        ran += more
     types_after = type_counts()
-    measured = spec.iterations - spec.warmup
+    measured = ran - spec.warmup
     holders.walk(measured)
     events.emit(TypesCounted(type_growth(types_before, types_after, measured, spec.top)))
     del types_before, types_after
     if spec.window > 0:
-        _attribution_window(spec, events, iterate, one_sample)
+        _attribution_window(spec, events, iterate, one_sample, ran)
         holders.walk(spec.window + 1)  # the priming iteration and the window's
         if "memray" in spec.probes:
             _native_window(spec, events, iterate)
     events.emit(holders.found(spec.top))
-    events.emit(Finished())
+    events.emit(Finished(extended_by=ran - spec.iterations, why=why))
 
 
 class HolderSearch:
@@ -130,7 +164,7 @@ class HolderSearch:
         return HoldersFound(paths=paths, walks=len(self._walks), seconds=self._seconds)
 
 
-def _attribution_window(spec: WorkerSpec, events: EventWriter, iterate: Iterate, one_sample: TakeSample) -> None:
+def _attribution_window(spec: WorkerSpec, events: EventWriter, iterate: Iterate, one_sample: TakeSample, start: int) -> None:
     from memleak_cli.measure.window import AttributionWindow
     from memleak_cli.probes.typesizes import type_size_diff, type_summary
 
@@ -149,7 +183,7 @@ def _attribution_window(spec: WorkerSpec, events: EventWriter, iterate: Iterate,
             seconds[index] = time.perf_counter() - began
         found = window.finish(spec.window)
         # sampled before tracing stops, so the window's sample carries tracemalloc's current/peak
-        one_sample(spec.iterations + spec.window, "window", sum(seconds) / spec.window)
+        one_sample(start + spec.window, "window", sum(seconds) / spec.window)
     attribution = Attribution(
         window_iterations=spec.window,
         frames=spec.frames,

@@ -72,7 +72,9 @@ class MetricTrend:
     ``unit``): ``value(i) = intercept + slope * i`` for the i-th measured sample. It is ``None``
     in reports written before it was stored (see ``analysis.trend.theil_sen_intercept``).
     ``informational`` trends are shown but not voted on (untrimmed RSS when the trimmed RSS
-    is measured: its growth may be memory the allocator keeps).
+    is measured: its growth may be memory the allocator keeps). ``status`` is the evidence's
+    call (:mod:`memleak_cli.analysis.evidence`): ``flat``, ``stopped``, ``slowing``, ``steady``
+    (growing, not confirmed) or ``leak``; empty in older reports.
     """
 
     metric: str
@@ -91,6 +93,7 @@ class MetricTrend:
     reason: str
     intercept: float | None = None
     informational: bool = False
+    status: str = ""
 
 
 @dataclass
@@ -228,6 +231,9 @@ class VariantResult:
     not (native growth tracemalloc misses, memory the allocator keeps), one sentence each.
     ``holders`` are the reference paths whose object count grew at every heap walk (the
     growth detector), largest growth in bytes first; ``holder_seconds`` the walks' time.
+    ``requested_iterations`` were asked for; ``extended_by`` more ran to decide ``extend_why``
+    (:mod:`memleak_cli.analysis.evidence`). ``severity`` sizes a LEAK per iteration, per 1 000
+    iterations and per hour at the measured iteration rate.
     """
 
     variant: str
@@ -249,6 +255,10 @@ class VariantResult:
     notes: list[str] = field(default_factory=list)
     holders: list[GrowingPath] = field(default_factory=list)
     holder_seconds: float | None = None
+    requested_iterations: int | None = None
+    extended_by: int = 0
+    extend_why: str = ""
+    severity: str = ""
 
     @property
     def label(self) -> str:

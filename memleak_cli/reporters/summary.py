@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from memleak_cli.analysis.lead import leaking_trend
+from memleak_cli.analysis.severity import comparison
 from memleak_cli.report.model import ScenarioResult
 from memleak_cli.units import format_bytes, format_count
 
@@ -57,7 +58,13 @@ def summary_line(scenario: ScenarioResult) -> str:
             holder = f", held by {result.attribution.retained[0].path}" if result.attribution.retained else ""
             parts.append(f"{result.variant} retains {format_bytes(result.attribution.retained_bytes)}{holder}")
         elif result.verdict == "CLEAN" and result.reason.startswith("no sustained growth"):
-            parts.append(f"{result.variant} shows no sustained growth")
+            # never "flat" beside a table whose interval is above zero: name what grew and how it ended
+            grew = next((t for t in result.trends if not t.informational and t.status in ("slowing", "steady", "stopped")), None)
+            if grew is not None:
+                how = {"slowing": "but slowing down (bounded filling)", "steady": "not confirmed as unbounded", "stopped": "then stopped"}[grew.status]
+                parts.append(f"{result.variant} grew {amount(grew.slope, grew.unit)} {'' if grew.unit == 'bytes' else grew.unit + ' '}per iteration ({METRIC_LABEL.get(grew.metric, grew.metric)}) {how}")
+            else:
+                parts.append(f"{result.variant} shows no sustained growth")
         elif result.verdict == "CLEAN":
             parts.append(f"{result.variant} is flat")
         elif result.stopped_by == "timeout":
@@ -66,6 +73,11 @@ def summary_line(scenario: ScenarioResult) -> str:
             parts.append(f"{result.variant} was interrupted")
         else:
             parts.append(f"{result.variant} crashed")
+    leaky, fixed = scenario.variant("leaky"), scenario.variant("fixed")
+    if leaky is not None and fixed is not None and leaky.verdict == "LEAK":
+        compared = comparison(leaky, fixed)
+        if compared:
+            parts.append(compared)
     if len(scenario.variants) > 1 and scenario.fix_effective is not None:
         parts.append("the fix works" if scenario.fix_effective else "the fix does not work")
     return "; ".join(parts) + "."

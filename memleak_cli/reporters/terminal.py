@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from memleak_cli.analysis.lead import held_since_baseline, lead_trend
+from memleak_cli.analysis.severity import iterations_text
 from memleak_cli.report.model import (
     ChildProcess,
     MetricTrend,
@@ -218,6 +219,11 @@ class TerminalReporter:
         title = Text.assemble((for_terminal(result.variant), "bold"), " → ", verdict_text(result.verdict, result.label), f"  ({result.seconds:.1f} s)")
         console.print(title)
         console.print(terminal_text(result.reason, "dim", block=True))
+        ran = iterations_text(result)
+        if ran:
+            console.print(terminal_text(f"iterations: {ran}", "dim"))
+        if result.severity:
+            console.print(terminal_text(f"size: {result.severity}", "bold"))
         for path in result.holders[: 1 if not self.verbose else len(result.holders)]:
             console.print(Text.assemble(("held by ", "bold"), (for_terminal(path.line()), "bold red" if result.verdict == "LEAK" else "bold")))
             if path.leaf:
