@@ -33,8 +33,11 @@ A cycle leaks for good only when something keeps it reachable or hides it from t
   which ``gc.collect()`` never examines: collectable garbage becomes a leak. Frozen objects are
   not in ``gc.get_objects()``, so the gc-object count and the retained-object probe cannot see
   them; Python heap blocks and the C heap do.
-* ``fixed-frozen`` — **CLEAN**. The fix under the same freezing: with no cycle, reference
-  counting frees each session before the freeze, so there is nothing to freeze.
+* ``fixed-frozen`` — **CLEAN**. The fix under the same freezing, done the way the ``gc.freeze``
+  documentation implies: collect, then freeze. The fix alone is not enough under freezing:
+  LightGBM's own ``ctypes.cast`` calls leave small reference cycles on every fit, and freezing
+  them uncollected pins them — memleak's evidence-based verdict measured that residual at +14
+  Python heap blocks (~1.5 KiB) per request, every delta positive over 40 iterations.
 """
 
 from __future__ import annotations
@@ -160,7 +163,7 @@ def tune_collector() -> None:
 Scope = Callable[[TrainingSession], AbstractContextManager[Any]]
 
 
-def _workload(size: Mapping[str, Any], scope: Scope, *, freeze: bool) -> Callable[[], None]:
+def _workload(size: Mapping[str, Any], scope: Scope, *, freeze: bool, collect_first: bool = False) -> Callable[[], None]:
     tune_collector()
     counter = itertools.count()
 
@@ -173,6 +176,8 @@ def _workload(size: Mapping[str, Any], scope: Scope, *, freeze: bool) -> Callabl
             session.trainer.fit()
         del session, frame, target  # the request handler drops the session
         if freeze:
+            if collect_first:  # library cycles (LightGBM's ctypes.cast) are freed, not frozen
+                gc.collect()
             gc.freeze()
 
     return run
@@ -199,8 +204,8 @@ def cycle_kept_frozen(size: Mapping[str, Any]) -> Callable[[], None]:
 
 
 def fixed_frozen(size: Mapping[str, Any]) -> Callable[[], None]:
-    """The fix with ``gc.freeze()`` after each request: nothing cyclic is left to freeze."""
-    return _workload(size, session_scope, freeze=True)
+    """The fix with ``gc.collect(); gc.freeze()`` after each request: nothing cyclic is left to freeze."""
+    return _workload(size, session_scope, freeze=True, collect_first=True)
 
 
 SCENARIO = Scenario(
