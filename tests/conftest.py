@@ -22,7 +22,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """How many hostile inputs tests/test_hostile.py tried (issue #13), when it ran."""
     import sys
 
-    module = sys.modules.get("tests.test_hostile")
+    module = sys.modules.get("tests.integration.test_hostile_inputs")
     tried = getattr(module, "TRIED", None)
     if tried:
         kinds = ", ".join(f"{kind} {count}" for kind, count in sorted(tried.items()))

@@ -23,7 +23,7 @@ import pytest
 from memleak_cli.probes.growth import HeapWalk, detect_growth, growing_paths, walk
 from memleak_cli.report.model import GrowingPath
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[3]  # the repository
 
 FAKE_SERVER = """
 import collections

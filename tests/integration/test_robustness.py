@@ -37,10 +37,10 @@ from memleak_cli.scenarios.discovery import load_scenario
 from memleak_cli.scenarios.plan import Planned as PlannedScenario
 from memleak_cli.settings import RunSettings, resolve
 from memleak_cli.units import parse_size
+from tests.paths import ROOT
 from tests.synthetic_scenarios import HANGING_ITERATION, HOG_BYTES
-from tests.test_jsonio import make_report
+from tests.unit.report.test_report_documents import make_report
 
-ROOT = Path(__file__).resolve().parents[1]
 MiB = 1024 * 1024
 
 

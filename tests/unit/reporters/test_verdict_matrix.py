@@ -24,8 +24,9 @@ from memleak_cli.report.model import (
 )
 from memleak_cli.reporters.terminal import TerminalReporter, lead_trend, render_matrix
 from memleak_cli.scenarios.discovery import PACKAGE_ENV, builtin_scenarios, load_scenario
+from tests.paths import ROOT
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = ROOT
 PACKAGE = "memleak_test_all_scenarios"
 
 CALM = '''

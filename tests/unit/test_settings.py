@@ -13,6 +13,7 @@ from memleak_cli.cli.app import app
 from memleak_cli.config import load_config
 from memleak_cli.errors import ReportFileError, UsageError
 from memleak_cli.settings import SETTINGS, RunSettings, markdown_table, resolve
+from tests.paths import ROOT
 
 
 def write_config(folder: Path, body: str) -> Path:
@@ -233,7 +234,7 @@ def test_every_setting_has_a_flag_a_config_key_a_check_and_help():
 
 
 def test_every_setting_appears_in_the_readme_table():
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    readme = (ROOT / "README.md").read_text()
     assert markdown_table() in readme, "README's settings table is stale: paste `python -m memleak_cli.settings`"
 
 

@@ -27,8 +27,9 @@ from memleak_cli.report.baseline import (
 from memleak_cli.report.jsonio import write_report
 from memleak_cli.report.model import Attribution, RunReport, ScenarioResult, VariantResult
 from memleak_cli.reporters.gate import junit_tree, summary_lines, write_junit
+from tests.paths import TESTS
 
-LEAKS = Path(__file__).parent / "user_code" / "leaks.py"
+LEAKS = TESTS / "user_code" / "leaks.py"
 FAST = ["--size", "small", "-n", "6", "--warmup", "1", "--window", "2", "--frames", "1"]
 TOL = Tolerance(0.5, 1000.0)
 

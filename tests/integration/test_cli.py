@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 from typer.testing import CliRunner
 
 from memleak_cli.cli.app import app
+from tests.paths import ROOT
 
 runner = CliRunner()
-README = Path(__file__).resolve().parents[1] / "README.md"
+README = ROOT / "README.md"
 
 
 def invoke(*args: str):
@@ -103,7 +103,7 @@ def test_html_and_json_on_the_same_path_is_refused_before_any_work(tmp_path):
 
 def test_report_refuses_to_overwrite_its_own_json(tmp_path):
     from memleak_cli.report.jsonio import write_report
-    from tests.test_jsonio import make_report
+    from tests.unit.report.test_report_documents import make_report
 
     path = tmp_path / "run.json"
     write_report(make_report(), path)

@@ -31,9 +31,10 @@ from memleak_cli.watch.analysis import analyze, reduce_series
 from memleak_cli.watch.sampler import watch as run_watch
 from memleak_cli.watch.settings import WatchSettings
 from memleak_cli.watch.target import Target
+from tests.paths import ROOT
 
 MiB = 1024 * 1024
-ROOT = Path(__file__).resolve().parent.parent
+
 
 GROW = """
 import time

@@ -16,8 +16,9 @@ from memleak_cli.errors import ScenarioError, UsageError
 from memleak_cli.scenarios.contract import declare
 from memleak_cli.scenarios.discovery import ENTRY_POINT_GROUP, load_scenario, plugin_scenarios
 from memleak_cli.scenarios.plan import choose_variants, plan
+from tests.paths import TESTS
 
-HERE = Path(__file__).parent
+HERE = TESTS
 LEAKS = HERE / "user_code" / "leaks.py"
 FAST = ["-n", "6", "--warmup", "1", "--window", "1", "--frames", "1", "--size", "small"]
 

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import psutil
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.paths import ROOT
+
 SLEEPER = "import time\nfor _ in range(600):\n    time.sleep(0.1)\n"
 
 

@@ -118,7 +118,11 @@ def test_the_new_users_2_kib_of_predictions_per_request_is_a_leak_at_default_set
     assert result.verdict == "LEAK", result.reason
     assert result.extended_by == 20  # 20 requested, 20 more to confirm one block per request keeps coming
     assert "Python heap blocks" in result.extend_why
-    assert result.severity.startswith("+2.0 KiB/iteration")
+    # 2 KiB of predictions (a 2048-byte payload + its 33-byte bytes header) and the list slot; a
+    # list resize inside the 2-iteration window adds at most its overallocation (~11 slots)
+    per = result.attribution.traced_growth_per_iteration
+    assert 2048 + 33 + 8 <= per <= 2048 + 33 + 8 + 11 * 8
+    assert result.severity.startswith(("+2.0 KiB/iteration", "+2.1 KiB/iteration"))
 
 
 def test_a_corpus_look_alike_is_judged_clean_by_the_engine():

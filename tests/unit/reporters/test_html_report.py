@@ -33,8 +33,8 @@ from memleak_cli.report.model import (
 from memleak_cli.reporters.charts import build_chart, fit_segment, scenario_charts
 from memleak_cli.reporters.html import DATA_ELEMENT_ID, HtmlReporter
 from memleak_cli.reporters.summary import summary_line
+from tests.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 REAL_REPORT = ROOT / "tests" / "data" / "optuna-small-20-all.json"
 SCRIPT = ROOT / "scripts" / "screenshot_report.py"
 CHROMIUM = Path("/usr/bin/chromium")

@@ -27,7 +27,8 @@ from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.paths import ROOT
+
 USER_CODE = ROOT / "tests" / "user_code"
 RULES = ROOT / "contrib" / "prometheus" / "memleak-alerts.yml"
 LEAK_PATH = "leaky_service.PREDICTIONS[*]"

@@ -68,8 +68,8 @@ from memleak_cli.reporters.watch_view import render_summary
 from memleak_cli.scenarios.discovery import load_scenario
 from memleak_cli.settings import RunSettings
 from tests.hostile_scenarios import HOSTILE_TEXT
+from tests.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 REAL_REPORT = ROOT / "tests" / "data" / "optuna-small-20-all.json"
 LINUX = sys.platform.startswith("linux")
 TRIED: Counter[str] = Counter()  # hostile inputs tried, by kind (printed by tests/conftest.py)
