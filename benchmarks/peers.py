@@ -6,11 +6,12 @@ Each workload runs under each tool in a fresh process, one at a time, with the s
 (``-n``, default 20, the first ``--warmup`` of them kept out where the tool allows it):
 
 * **memleak** — ``memleak run SPEC --variant V --size small -n 20 -q --json …`` (one variant).
-* **memray** — ``memray run --native --trace-python-allocators`` over the loop, then
-  ``memray flamegraph --leaks`` (memray's docs: leaks need the Python allocators traced). The
-  verdict reads the capture's leaked allocations (``FileReader.get_leaked_allocation_records``,
-  what the flame graph draws) under the measured loop: a leak when one call stack keeps at
-  least the limit (below). Reading the capture is not timed; running and rendering are.
+* **memray** — ``memray run --native --trace-python-allocators`` over the loop (memray's docs:
+  leaks need the Python allocators traced), then ``memray stats`` (``flamegraph --leaks`` grew
+  past 8 GB of RSS on an ML scenario's capture here). The verdict reads the capture's leaked
+  allocations (``FileReader.get_leaked_allocation_records``, what ``table --leaks`` and the
+  leak flame graph show) under the measured loop: a leak when one call stack keeps at least the
+  limit (below). Reading the capture is not timed; running and the report are.
 * **pytest-memray** — a generated test with ``@pytest.mark.limit_leaks(LIMIT)`` whose body runs
   the measured iterations in a loop, as its docs advise ("It's recommended to run your API or
   code in a loop when utilizing this plugin", docs/usage.rst, ``limit_leaks``); the warm-up runs
@@ -164,19 +165,22 @@ def run_driver(tool: str, work: Workload, iterations: int, warmup: int, limit: i
 
 
 def run_memray(work: Workload, iterations: int, warmup: int, limit: int, tmp: Path) -> Outcome:
-    capture, page = tmp / "capture.bin", tmp / "leaks.html"
+    capture, page = tmp / "capture.bin", tmp / "stats.json"
     done, seconds = _run([sys.executable, "-m", "memray", "run", "--native", "--trace-python-allocators", "-q", "--force",
                           "-o", str(capture), *_driver("loop", work, iterations, warmup, limit)])
     if done.returncode != 0 or not capture.exists():
         return Outcome("memray", work.label, work.truth, None, "failed", False, seconds, (done.stderr or done.stdout)[-300:])
-    drawn, render = _run([sys.executable, "-m", "memray", "flamegraph", "--leaks", "--force", "-o", str(page), str(capture)])
+    # memray stats, not flamegraph --leaks: on the ML scenarios the leak flame graph of a
+    # --native --trace-python-allocators capture grew past 8 GB of RSS in minutes on this shared
+    # machine (preprocessor-cache/leaky, 43 MB capture) and was stopped
+    drawn, render = _run([sys.executable, "-m", "memray", "stats", "--json", "-o", str(page), "--force", str(capture)])
     seconds += render
     from memray import FileReader
 
     per_stack_limit = limit * (iterations - warmup)
     leak, culprit, top = False, False, ""
     for record in FileReader(str(capture)).get_leaked_allocation_records(merge_threads=True):
-        frames = record.hybrid_stack_trace()
+        frames = record.stack_trace()  # Python frames: the loop and the user's code (no native symbol lookup)
         if not any(function == "measured_loop" for function, _file, _line in frames):
             continue  # made outside the measured loop: imports, setup, warm-up
         if record.size >= per_stack_limit:
@@ -186,7 +190,7 @@ def run_memray(work: Workload, iterations: int, warmup: int, limit: int, tmp: Pa
             top = top or f"{record.size} B at {frames[0][0]} {frames[0][1]}:{frames[0][2]}"
     capture.unlink(missing_ok=True)
     page.unlink(missing_ok=True)
-    note = "" if drawn.returncode == 0 else f"flamegraph failed: {drawn.stderr[-200:]}"
+    note = "" if drawn.returncode == 0 else f"memray stats failed: {drawn.stderr[-200:]}"
     return Outcome("memray", work.label, work.truth, leak, "LEAK" if leak else "no leak", culprit, seconds, top or note)
 
 
