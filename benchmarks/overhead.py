@@ -100,6 +100,81 @@ def memleak_run(scenario: Any, variant: str, settings: RunSettings) -> dict[str,
     }
 
 
+TRIVIAL_SPEC = "benchmarks/_trivial.py::f"
+GOAL_TRIVIAL_SECONDS = 2.0
+
+
+def cli_run(args: Sequence[str]) -> tuple[float, dict[str, Any]]:
+    """Wall seconds of ``python -m memleak_cli run ARGS -q --json …`` in a fresh process, and the
+    report's verdicts (``scenario/variant`` → verdict)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="memleak-overhead-") as tmp:
+        report = os.path.join(tmp, "run.json")
+        env = dict(os.environ, PYTHONHASHSEED="0")
+        started = time.perf_counter()
+        done = subprocess.run([sys.executable, "-m", "memleak_cli", "run", *args, "-q", "--json", report],
+                              capture_output=True, text=True, env=env, check=False)
+        wall = time.perf_counter() - started
+        if not os.path.exists(report):
+            raise RuntimeError(f"memleak run {' '.join(args)} failed: {done.stderr[-2000:]}")
+        with open(report, encoding="utf-8") as handle:
+            data = json.load(handle)
+    verdicts = {f"{s['name']}/{v['variant']}": v["verdict"] for s in data["scenarios"] for v in s["variants"]}
+    return wall, {"verdicts": verdicts, "jobs": data["settings"]["jobs"]}
+
+
+def goal_runs(scenario: str, size: str, iterations: int, repeats: int, console: Console) -> dict[str, Any]:
+    """The two time-to-answer goals, measured side by side in this run.
+
+    * trivial: ``memleak run benchmarks/_trivial.py::f -n ITERATIONS`` (one variant, a
+      microsecond function), wall of the whole command, median of *repeats*;
+    * default run: ``memleak run SCENARIO --iterations ITERATIONS --size SIZE`` (both variants,
+      default settings: ``--jobs auto``) against the bare loop of the same iterations of both
+      variants, one after the other, each in a fresh process (what a user would run without
+      memleak); alternated per repeat so both see the same load; median ratio.
+    """
+    trivial = []
+    for r in range(repeats):
+        wall, info = cli_run([TRIVIAL_SPEC, "-n", str(iterations)])
+        trivial.append(wall)
+        console.print(f"[dim]trivial repeat {r + 1}: {wall:.2f} s {info['verdicts']}[/dim]")
+    ratios, walls, bares = [], [], []
+    verdicts: dict[str, Any] = {}
+    for r in range(repeats):
+        bare = sum(bare_loop(scenario, variant, size, iterations, 0)["wall_seconds"] for variant in ("leaky", "fixed"))
+        wall, info = cli_run([scenario, "--iterations", str(iterations), "--size", size])
+        verdicts = info["verdicts"]
+        ratios.append(wall / bare)
+        walls.append(wall)
+        bares.append(bare)
+        console.print(f"[dim]{scenario} repeat {r + 1}: bare loop (leaky + fixed) {bare:.1f} s, memleak run {wall:.1f} s "
+                      f"({wall / bare:.2f}×, jobs {info['jobs']}) {verdicts}[/dim]")
+    return {
+        "trivial": {"spec": TRIVIAL_SPEC, "iterations": iterations, "walls": trivial, "median_seconds": median(trivial),
+                    "goal_seconds": GOAL_TRIVIAL_SECONDS},
+        "default_run": {"scenario": scenario, "size": size, "iterations": iterations, "walls": walls, "bare_walls": bares,
+                        "ratios": ratios, "median_ratio": median(ratios), "verdicts": verdicts, "goal_ratio": GOAL_DEFAULT_OVERHEAD},
+    }
+
+
+def goal_table(goals: dict[str, Any], info: dict[str, Any]) -> Table:
+    """The goals table: measured, goal, met."""
+    trivial, default = goals["trivial"], goals["default_run"]
+    table = Table(title=f"Time to an answer — {machine_line(info)}", title_justify="left")
+    for column in ("measurement", "measured", "goal", "met"):
+        table.add_column(column)
+    table.add_row(f"memleak run {trivial['spec']} -n {trivial['iterations']} (one variant, wall, median of {len(trivial['walls'])})",
+                  f"{trivial['median_seconds']:.2f} s", f"≤ {trivial['goal_seconds']:.0f} s",
+                  "met" if trivial["median_seconds"] <= trivial["goal_seconds"] else "[red]MISSED[/red]")
+    table.add_row(f"memleak run {default['scenario']} --iterations {default['iterations']} --size {default['size']} (both variants, wall) "
+                  f"/ bare loop of both variants (median of {len(default['ratios'])}: {statistics.median(default['walls']):.1f} s / "
+                  f"{statistics.median(default['bare_walls']):.1f} s)",
+                  f"{default['median_ratio']:.2f}×", f"≤ {default['goal_ratio']}×",
+                  "met" if default["median_ratio"] <= default["goal_ratio"] else "[red]MISSED[/red]")
+    return table
+
+
 def sample_cost(spec: str, variant: str, size: str, repeats: int) -> dict[str, Any]:
     """Median seconds of ``take_sample`` and its parts on the scenario's warm heap (fresh process)."""
     done = subprocess.run([sys.executable, "-m", "benchmarks._sample_cost", spec, variant, size, str(repeats)],
@@ -119,9 +194,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--sample-repeats", type=int, default=30, help="timed take_sample calls (default 30)")
     parser.add_argument("--memray-probe", default="memray", help="probe name for RunSettings.probes (memray)")
     parser.add_argument("--out", default=None, help="JSON output (default reports/benchmarks/overhead.json)")
+    parser.add_argument("--goals-only", action="store_true", help="only the time-to-answer goals (trivial scenario; default run of the "
+                        "first scenario, both variants, against the bare loop), not the per-setting comparison")
     args = parser.parse_args(argv)
     console = Console(width=160)
     info = machine()
+    goals = goal_runs((args.scenarios or ["optuna"])[0], args.size, args.iterations, args.repeats, console)
+    goals_table = goal_table(goals, info)
+    console.print(goals_table)
+    if args.goals_only:
+        path = out_path("overhead", args.out)
+        write_json_atomic(path, {"benchmark": "overhead", "machine": info, "goals": goals})
+        markdown = write_markdown(path, [goals_table])
+        console.print(f"written {path} and {markdown}")
+        return 0
     known = builtin_scenarios()
     names = args.scenarios or list(known)
     unknown = [n for n in names if n not in known]
@@ -161,7 +247,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     first = names[0]
     cost = sample_cost(first, results[first]["variant"], args.size, args.sample_repeats)
 
-    tables: list[Table] = []
+    tables: list[Table] = [goals_table]
     for name, data in results.items():
         bare = data["bare"]
         table = Table(title=f"Overhead: {name}/{data['variant']}, --size {args.size}, -n {args.iterations}, median of {args.repeats} — {machine_line(info)}",
@@ -200,7 +286,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "benchmark": "overhead", "machine": info, "probe_note": probe_note,
         "settings": {"iterations": args.iterations, "size": args.size, "repeats": args.repeats, "extra_window_iterations": extra,
                      "compared": {label: s.as_dict() for label, s in pairs}},
-        "scenarios": results, "sample_cost": cost,
+        "scenarios": results, "sample_cost": cost, "time_to_answer": goals,
         "goals": {"default_ratio_max": GOAL_DEFAULT_OVERHEAD, "window_slowdown_max": GOAL_ATTRIBUTION_OVERHEAD},
     })
     markdown = write_markdown(path, tables, [note])

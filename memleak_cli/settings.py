@@ -46,6 +46,26 @@ def default_max_rss(jobs: int = 1) -> int:
     return int(psutil.virtual_memory().total * MAX_RSS_SHARE / max(1, jobs))
 
 
+AUTO = "auto"
+
+
+def usable_cores() -> int:
+    """CPUs this process may run on (its affinity mask where the OS has one)."""
+    import os
+
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def effective_jobs(jobs: int | str, variants: int) -> int:
+    """How many variants run at once: *jobs*, or for ``auto`` min(usable cores, *variants*)."""
+    if jobs == AUTO:
+        return max(1, min(usable_cores(), variants))
+    return max(1, int(jobs))
+
+
 # --- checks: each takes a flag's text or a config value and returns the checked value ---------
 def whole(minimum: int, maximum: int | None = None) -> Callable[[Any], int]:
     """A whole number from *minimum* (to *maximum*)."""
@@ -59,6 +79,19 @@ def whole(minimum: int, maximum: int | None = None) -> Callable[[Any], int]:
         return value
 
     return check
+
+
+def job_count(value: Any) -> int | str:
+    """``auto``, or a whole number of variants at once from 1 to :data:`MAX_JOBS` (a flag's text
+    is a digit string)."""
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text == AUTO:
+            return AUTO
+        if not text.isdigit():
+            raise UsageError(f"must be auto or a whole number, got {value!r}")
+        value = int(text)
+    return whole(1, MAX_JOBS)(value)
 
 
 def size_profile(value: Any) -> str:
@@ -205,7 +238,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("thresholds.retain", "--retain-threshold", byte_size, _T.retained_bytes, "Retained size after the work above which a flat variant RETAINS.", flag_type=str, target="retained_bytes"),
     Setting("max_rss", "--max-rss", byte_size, None, "Stop a variant whose process tree's RSS passes this size, e.g. 4GiB; it shows as LEAK (capped). 0 turns the cap off. [default: half the machine's memory, divided by --jobs]", flag_type=str),
     Setting("timeout", "--timeout", seconds, 3600.0, "Kill a variant, with its child processes, after this many seconds; it shows as ERROR (timeout). 0: no limit.", flag_type=float),
-    Setting("jobs", "--jobs", whole(1, MAX_JOBS), 1, "Variants to run at the same time, each in its own process.", short="-j"),
+    Setting("jobs", "--jobs", job_count, AUTO, "Variants to run at the same time, each in its own process; auto: as many as there are cores, at most one per variant. Verdicts are the same as a serial run.", flag_type=str, short="-j"),
     Setting("probes", "--probe", probe_list, (), "Extra probe, repeatable: memray (native C/C++ stacks of what the window kept, and a leak flame graph beside the JSON report); pympler (type sizes over the window).", flag_type=str, many=True, commands=(RUN,)),
     Setting("trim", "--trim", boolean, True, "Trim the C heap (malloc_trim) after reading RSS in each sample, to tell memory the allocator keeps from memory in use.", flag_type=bool, switch=True, commands=(RUN,)),
     Setting("tolerance", "--tolerance", tolerance_text, "50%,16KiB", "Gate: allowed excess over the baseline: a share, a size or both, e.g. 50%, 16KiB, 50%,16KiB.", flag_type=str, commands=(GATE,)),
@@ -236,7 +269,7 @@ class RunSettings:
             (``LEAK``, capped); ``None`` sets no cap.
         timeout_seconds: a variant still running after this many seconds is killed with its
             children (``ERROR``, timeout); ``None`` sets no limit.
-        jobs: variants run at the same time.
+        jobs: variants run at the same time, or ``auto`` (:func:`effective_jobs`).
         probes: optional probes: ``memray`` runs ``window`` more iterations under memray for
             native (C/C++) allocation stacks; ``pympler`` adds a type-size summary diff over the
             window (pympler ``summary``, about 3 s per variant on a 10^5-object heap).
@@ -259,7 +292,7 @@ class RunSettings:
     thresholds: Thresholds = field(default_factory=Thresholds)
     max_rss_bytes: int | None = None
     timeout_seconds: float | None = None
-    jobs: int = 1
+    jobs: int | str = AUTO
     probes: tuple[str, ...] = ()
     trim: bool = True
     max_iterations: int | None = None
@@ -340,8 +373,9 @@ def resolve(config: Config, flags: dict[str, Any] | None = None) -> Resolved:
         else:
             chosen[setting.name] = setting.default
     thresholds = Thresholds(**{s.target: float(chosen[s.name]) for s in SETTINGS if s.target})
-    jobs = int(chosen["jobs"])
-    max_rss = default_max_rss(jobs) if chosen["max_rss"] is None else int(chosen["max_rss"])
+    jobs = chosen["jobs"]
+    # auto: as many variants at once as there are cores, each under its share of the cap
+    max_rss = default_max_rss(usable_cores() if jobs == AUTO else int(jobs)) if chosen["max_rss"] is None else int(chosen["max_rss"])
     given_cap = flags.get("max_rss", config.values.get("max_rss"))
     if max_rss == 0 and given_cap is not None and any(c in "123456789" for c in str(given_cap).lower().split("e")[0]):
         raise UsageError(f"--max-rss {given_cap} rounds to 0 B: give a size such as 4GiB, or 0 for no cap")

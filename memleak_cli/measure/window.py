@@ -111,7 +111,7 @@ class AttributionWindow:
         if self.retained:
             from memleak_cli.probes.retained import mark_heap
 
-            self._mark = mark_heap()
+            self._mark = mark_heap(collect=False)  # collected just above
         if self.tracing:
             if self._owns_tracing:
                 tracemalloc.reset_peak()
@@ -138,7 +138,7 @@ class AttributionWindow:
         if self._mark is not None:
             from memleak_cli.probes.retained import find_retained
 
-            found.retained, found.retained_bytes, found.retained_roots = find_retained(self._mark, top=self.top)
+            found.retained, found.retained_bytes, found.retained_roots = find_retained(self._mark, top=self.top, collect=False)
             self._mark = None
         if last is not None and self._first is not None:
             from memleak_cli.probes.allocations import diff_sites

@@ -44,6 +44,9 @@ def _ignore_filters() -> list[tracemalloc.Filter]:
 def prepare() -> None:
     """Import and compile what the probes use, so that their own caches (compiled filter
     patterns, imported modules) are not mistaken for what the workload retained."""
+    import ctypes  # noqa: F401 - the retained-object search reads ids through ctypes and numpy
+
+    import numpy  # noqa: F401
     import objgraph  # noqa: F401
     from pympler import asizeof  # noqa: F401
 
