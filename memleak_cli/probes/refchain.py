@@ -8,6 +8,7 @@ chain reads like code: ``memleak_scenarios.optuna_study.ml_training_service.opti
 
 from __future__ import annotations
 
+import collections
 import gc
 import sys
 import types
@@ -70,6 +71,10 @@ def hop_name(parent: object, child: object, grandparent: object | None) -> str:
     elif issubclass(kind, (list, tuple)):
         items: Iterator[object] = list.__iter__(cast("list[object]", parent)) if issubclass(kind, list) else tuple.__iter__(cast("tuple[object, ...]", parent))
         for index, value in enumerate(items):
+            if value is child:
+                return f"[{index}]"
+    elif issubclass(kind, collections.deque):
+        for index, value in enumerate(collections.deque.__iter__(cast("collections.deque[object]", parent))):
             if value is child:
                 return f"[{index}]"
     elif isinstance(parent, (set, frozenset)):

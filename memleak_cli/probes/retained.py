@@ -106,6 +106,16 @@ def _shallow_size(obj: object) -> int:
         return 0
 
 
+def _untracked_size(obj: object) -> int:
+    """Shallow size of an untracked object, with the untracked values inside it when it is a
+    dict: a new dict of bytearrays weighs its bytearrays, not its 232-byte table. (Tuples of
+    strings stay shallow: libraries build them lazily as constant tables, not per request.)"""
+    size = _shallow_size(obj)
+    if type(obj) is dict:
+        size += sum(_shallow_size(r) for r in gc.get_referents(obj) if not gc.is_tracked(r))
+    return size
+
+
 def mark_heap(*, collect: bool = True) -> HeapMark:
     """Mark every gc-tracked object now alive (after a full collection; *collect* False when the
     caller has just collected and run nothing since)."""
@@ -152,7 +162,7 @@ def _retained_roots(mark: HeapMark, via: dict[int, object] | None = None) -> lis
         if tracked[index]:
             if not issubclass(type(referent), _SKIP_ROOT_TYPES):
                 roots[rid] = referent
-        elif _shallow_size(referent) >= MIN_UNTRACKED_BYTES:
+        elif _untracked_size(referent) >= MIN_UNTRACKED_BYTES:
             roots[rid] = referent
     old_containers = [
         r for index, r in enumerate(referents)
@@ -163,7 +173,7 @@ def _retained_roots(mark: HeapMark, via: dict[int, object] | None = None) -> lis
         fresh = np.flatnonzero(~np.isin(ids_of(inner), before)).tolist() if inner else []
         for index in fresh:
             obj = inner[index]
-            if id(obj) in roots or _shallow_size(obj) < MIN_UNTRACKED_BYTES:
+            if id(obj) in roots or _untracked_size(obj) < MIN_UNTRACKED_BYTES:
                 continue
             roots[id(obj)] = obj
             if via is not None:  # few roots: find the container that holds each by identity

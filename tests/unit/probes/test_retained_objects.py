@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import weakref
 
 from memleak_cli.probes.allocations import prepare
@@ -54,3 +56,68 @@ def test_find_retained_sizes_objects_whose_getattr_raises_keyerror() -> None:
     assert top.type_name.endswith("_KeyErrorOnGetattr")
     assert top.path == f"{__name__}._KEPT[0]"
     assert retained_bytes >= top.size_bytes > 0
+
+
+# --- untracked containers: the retained search looks inside them -----------------------------
+
+
+@pytest.fixture
+def service_module():
+    import sys
+    import types
+
+    module = types.ModuleType("fake_retaining_service")
+    sys.modules[module.__name__] = module
+    yield module
+    del sys.modules[module.__name__]
+
+
+def _window_around(iterate, iterations=3):
+    from memleak_cli.measure.window import AttributionWindow
+
+    with AttributionWindow(frames=0, top=5) as window:
+        iterate()  # priming
+        window.mark()
+        for _ in range(iterations):
+            iterate()
+        return window.finish(iterations)
+
+
+def test_a_blob_in_an_untracked_instance_dict_is_retained_and_named(service_module):
+    import gc
+
+    class Holder:
+        pass
+
+    holder = Holder()
+    vars(holder)  # the instance dict exists, holding only atomic values: the collector untracks it
+    service_module.holder = holder
+
+    def iterate():
+        holder.latest = bytes(64 * 1024)
+
+    iterate()
+    assert gc.is_tracked(vars(holder)) is False
+    found = _window_around(iterate)
+    assert found.retained_roots == 1
+    assert found.retained[0].type_name == "bytes" and found.retained[0].size_bytes >= 64 * 1024
+    assert found.retained[0].path == "fake_retaining_service.holder.latest"
+
+
+def test_dicts_of_bytearrays_in_a_bounded_deque_are_retained_with_their_contents(service_module):
+    import collections
+    import gc
+
+    service_module.recent = collections.deque(maxlen=5)
+
+    def iterate():
+        service_module.recent.append({"features": bytearray(16 * 1024)})
+
+    for _ in range(5):
+        iterate()
+    assert gc.is_tracked(service_module.recent[-1]) is False
+    found = _window_around(iterate)
+    # the priming run's dict is old; the window's 3 are new and each weighs its 16 KiB bytearray
+    assert found.retained_roots == 3
+    assert all(r.size_bytes >= 16 * 1024 for r in found.retained)
+    assert {r.path for r in found.retained} == {f"fake_retaining_service.recent[{i}]" for i in (2, 3, 4)}
