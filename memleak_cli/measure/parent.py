@@ -111,11 +111,8 @@ def run_variant(
         # parent dies, however, the worker reads end-of-file and kills its tree.
         lifeline_read, lifeline_write = os.pipe()
         WorkerSpec(
-            scenario=spec, variant=variant, size=settings.size, iterations=settings.iterations,
-            warmup=settings.warmup, window=settings.window, frames=settings.frames, top=settings.top,
-            probes=tuple(settings.probes), trim=settings.trim, events=str(events_path), memray_capture=str(capture),
-            lifeline=lifeline_read, max_iterations=settings.most_iterations, cleanup=settings.cleanup,
-            thresholds=settings.thresholds.as_dict(),
+            scenario=spec, variant=variant, settings=settings, events=str(events_path),
+            memray_capture=str(capture), lifeline=lifeline_read,
         ).write(spec_path)
         started = time.perf_counter()
         deadline = None if settings.timeout_seconds is None else time.monotonic() + settings.timeout_seconds

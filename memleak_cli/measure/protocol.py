@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from memleak_cli.report.model import Attribution, GrowingPath, NativeSite, Sample, TypeGrowth
+from memleak_cli.settings import RunSettings
 
 VERSION = 1
 
@@ -34,35 +35,19 @@ class WorkerSpec:
         scenario: the scenario spec, resolved again in the worker (a name, ``file.py::name`` or
             ``module:name``).
         variant: the variant's name.
-        size: the size profile.
-        iterations, warmup, window, frames, top, probes, trim: as in
-            :class:`~memleak_cli.settings.RunSettings`.
+        settings: the run's :class:`~memleak_cli.settings.RunSettings`, whole: a new setting
+            reaches the worker without a change here.
         events: path of the events file (JSON lines) the worker appends to.
         memray_capture: where the memray probe writes its capture file.
-        max_iterations: the most iterations an undecided variant may run
-            (:attr:`~memleak_cli.settings.RunSettings.most_iterations`).
-        cleanup: clear the interpreter's caches after every iteration.
-        thresholds: :class:`~memleak_cli.analysis.thresholds.Thresholds` as a dict, for the
-            worker's extension decisions.
         lifeline: the read end of the parent's lifeline pipe (:mod:`memleak_cli.measure.containment`),
             or ``None``.
     """
 
     scenario: str
     variant: str
-    size: str
-    iterations: int
-    warmup: int
-    window: int
-    frames: int
-    top: int
-    probes: tuple[str, ...]
-    trim: bool
+    settings: RunSettings
     events: str
     memray_capture: str
-    max_iterations: int = 0
-    cleanup: bool = False
-    thresholds: dict[str, float] = field(default_factory=dict)
     lifeline: int | None = None
     version: int = VERSION
 
@@ -77,13 +62,16 @@ class WorkerSpec:
         Raises:
             ProtocolError: another protocol version, or fields that do not match.
         """
+        from memleak_cli.report.jsonio import Malformed, decode
+
         data = json.loads(Path(path).read_text(encoding="utf-8"))
-        if data.get("version") != VERSION:
-            raise ProtocolError(f"worker spec version {data.get('version')!r}, this memleak speaks {VERSION}")
+        if not isinstance(data, dict) or data.get("version") != VERSION:
+            raise ProtocolError(f"worker spec version {data.get('version') if isinstance(data, dict) else None!r}, this memleak speaks {VERSION}")
         try:
-            return cls(**{**data, "probes": tuple(data["probes"])})
-        except (TypeError, KeyError) as exc:
+            spec: WorkerSpec = decode(cls, data)
+        except Malformed as exc:
             raise ProtocolError(f"bad worker spec: {exc}") from None
+        return dataclasses.replace(spec, settings=dataclasses.replace(spec.settings, probes=tuple(spec.settings.probes)))
 
 
 @dataclass(frozen=True)

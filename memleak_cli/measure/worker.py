@@ -68,7 +68,6 @@ class EventWriter:
 
 def _run(spec: WorkerSpec, events: EventWriter) -> None:
     from memleak_cli.analysis.hygiene import clear_caches
-    from memleak_cli.analysis.thresholds import Thresholds
     from memleak_cli.analysis.verdict import SeriesStore, next_step, warm_up_decisions
     from memleak_cli.probes.cheap import take_sample
     from memleak_cli.probes.typecounts import type_counts, type_growth
@@ -76,14 +75,14 @@ def _run(spec: WorkerSpec, events: EventWriter) -> None:
 
     scenario = load_scenario(spec.scenario)
     variant = scenario.variant(spec.variant)
-    iterate = variant.factory(scenario.sizes[spec.size])
+    iterate = variant.factory(scenario.sizes[spec.settings.size])
 
     def one_sample(index: int, phase: str, seconds: float) -> Sample:
-        taken = take_sample(index, phase, seconds, trim=spec.trim)
+        taken = take_sample(index, phase, seconds, trim=spec.settings.trim)
         events.emit(SampleTaken(taken))
         return taken
 
-    most = max(spec.max_iterations, spec.iterations)
+    most = spec.settings.most_iterations
     # the samples so far, for deciding whether to extend, in buffers allocated once
     kept = SeriesStore(most + 1)
 
@@ -91,31 +90,31 @@ def _run(spec: WorkerSpec, events: EventWriter) -> None:
         started = time.perf_counter()
         iterate()
         seconds = time.perf_counter() - started
-        if spec.cleanup:
+        if spec.settings.cleanup:
             clear_caches(iterate)
         kept.add(one_sample(index, phase, seconds))
 
     # objgraph's first typestats imports and allocates: done here, before the baseline, so the
     # type counts between warm-up and the measured iterations do not disturb the first samples
     type_counts()
-    thresholds = Thresholds(**spec.thresholds)
-    if most > spec.iterations:
+    thresholds = spec.settings.thresholds
+    if most > spec.settings.iterations:
         # the decision's code run once now (its first call allocates), not between the samples it judges
-        warm_up_decisions(thresholds, spec.iterations, most)
+        warm_up_decisions(thresholds, spec.settings.iterations, most)
     one_sample(-1, "baseline", 0.0)
-    for index in range(spec.warmup):
+    for index in range(spec.settings.warmup):
         one(index, "warmup")
     # The heap walks and type counts sit where the trend has a seam anyway (end of warm-up, end of
     # the measured iterations): nothing is walked between two measured samples.
     holders = HolderSearch()
     holders.walk(0)
     types_before = type_counts()
-    for index in range(spec.warmup, spec.iterations):
+    for index in range(spec.settings.warmup, spec.settings.iterations):
         one(index, "measure")
     # undecided growth: more iterations (doubling, up to max_iterations), the same rule as the verdict
-    ran, why = spec.iterations, ""
+    ran, why = spec.settings.iterations, ""
     while ran < most:
-        decision = next_step(kept, thresholds, requested=spec.iterations, max_iterations=most)
+        decision = next_step(kept, thresholds, requested=spec.settings.iterations, max_iterations=most)
         if decision.kind != "undecided":
             break
         why, more = why or decision.why, decision.more
@@ -124,17 +123,17 @@ def _run(spec: WorkerSpec, events: EventWriter) -> None:
             one(index, "measure")
         ran += more
     types_after = type_counts()
-    measured = ran - spec.warmup
+    measured = ran - spec.settings.warmup
     holders.walk(measured)
-    events.emit(TypesCounted(type_growth(types_before, types_after, measured, spec.top)))
+    events.emit(TypesCounted(type_growth(types_before, types_after, measured, spec.settings.top)))
     del types_before, types_after
-    if spec.window > 0:
+    if spec.settings.window > 0:
         _attribution_window(spec, events, iterate, one_sample, ran)
-        holders.walk(spec.window + 1)  # the priming iteration and the window's
-        if "memray" in spec.probes:
+        holders.walk(spec.settings.window + 1)  # the priming iteration and the window's
+        if "memray" in spec.settings.probes:
             _native_window(spec, events, iterate)
-    events.emit(holders.found(spec.top))
-    events.emit(Finished(extended_by=ran - spec.iterations, why=why))
+    events.emit(holders.found(spec.settings.top))
+    events.emit(Finished(extended_by=ran - spec.settings.iterations, why=why))
 
 
 class HolderSearch:
@@ -170,38 +169,38 @@ def _attribution_window(spec: WorkerSpec, events: EventWriter, iterate: Iterate,
 
     # pympler's summary walks every object twice (~3 s on a 10^5-object heap): only on request
     began = time.perf_counter()
-    sizes_before = type_summary() if "pympler" in spec.probes else None
+    sizes_before = type_summary() if "pympler" in spec.settings.probes else None
     summary_seconds = time.perf_counter() - began
-    seconds = [0.0] * spec.window
-    with AttributionWindow(frames=spec.frames, top=spec.top) as window:
+    seconds = [0.0] * spec.settings.window
+    with AttributionWindow(frames=spec.settings.frames, top=spec.settings.top) as window:
         iterate()  # the priming iteration: see memleak_cli.measure.window
         window.mark()
         # No samples inside the window: psutil and the event writer would show up in the diff.
-        for index in range(spec.window):
+        for index in range(spec.settings.window):
             began = time.perf_counter()
             iterate()
             seconds[index] = time.perf_counter() - began
-        found = window.finish(spec.window)
+        found = window.finish(spec.settings.window)
         # sampled before tracing stops, so the window's sample carries tracemalloc's current/peak
-        one_sample(start + spec.window, "window", sum(seconds) / spec.window)
+        one_sample(start + spec.settings.window, "window", sum(seconds) / spec.settings.window)
     attribution = Attribution(
-        window_iterations=spec.window,
-        frames=spec.frames,
+        window_iterations=spec.settings.window,
+        frames=spec.settings.frames,
         traced=found.traced,
         traced_growth_bytes=found.traced_growth_bytes,
-        traced_growth_per_iteration=None if found.traced_growth_bytes is None else found.traced_growth_bytes / spec.window,
+        traced_growth_per_iteration=None if found.traced_growth_bytes is None else found.traced_growth_bytes / spec.settings.window,
         sites=found.sites,
         retained=found.retained,
         retained_bytes=found.retained_bytes or 0,
         retained_roots=found.retained_roots or 0,
         seconds=found.seconds,
-        traced_seconds=sum(seconds) / spec.window if found.traced else None,
+        traced_seconds=sum(seconds) / spec.settings.window if found.traced else None,
     )
     del found
     if sizes_before is not None:
         gc.collect()
         began = time.perf_counter()
-        attribution.type_sizes = type_size_diff(sizes_before, type_summary(), spec.top)
+        attribution.type_sizes = type_size_diff(sizes_before, type_summary(), spec.settings.top)
         attribution.type_sizes_seconds = summary_seconds + time.perf_counter() - began
     events.emit(WindowMeasured(attribution))
 
@@ -213,16 +212,16 @@ def _native_window(spec: WorkerSpec, events: EventWriter, iterate: Iterate) -> N
 
     capture = Path(spec.memray_capture)
     try:
-        per_iteration, setup = track_window(capture, iterate, spec.window)
+        per_iteration, setup = track_window(capture, iterate, spec.settings.window)
         began = time.perf_counter()
-        native, python, sites = leaked_sites(capture, spec.top)
+        native, python, sites = leaked_sites(capture, spec.settings.top)
         reading = time.perf_counter() - began
     except NativeProbeError as exc:  # no memray here, or another tracker active: the rest stands
         events.emit(NativeMeasured(error=str(exc)))
         return
     events.emit(
         NativeMeasured(
-            iterations=spec.window,
+            iterations=spec.settings.window,
             seconds=per_iteration,
             overhead_seconds=setup + reading,
             native_growth_bytes=native,
