@@ -422,3 +422,16 @@ def test_the_window_sample_is_a_point_not_joined_to_the_curve(real_report: RunRe
     assert window_points, "the report has a window sample"
     for point in window_points:
         assert f"{point.x},{point.y}" not in chart.lines[0].path
+
+
+def test_a_user_scenario_has_no_empty_finding_label_and_reprs_are_cut_at_a_boundary(real_report: RunReport) -> None:
+    from memleak_cli.reporters.html import clip_text
+
+    real_report.scenarios[0].finding = ""
+    long = "<DataFrame with columns ['age', 'income', 'score'] and the index named customer_id over 1000 rows x 4 columns>"
+    real_report.scenarios[0].variants[0].attribution.retained[0].repr = long
+    page = render(real_report)
+    assert "user scenario" in page and not re.search(r"finding\s*<", page)
+    shown = clip_text(long)
+    assert shown == "<DataFrame with columns ['age', 'income', 'score'] and the index named customer_id over…"
+    assert f'title="{escape(long)}">{escape(shown)}</span>' in page
