@@ -13,7 +13,10 @@ Two Chromium runs with a throw-away profile and no network features:
    its last act), when no chart SVG with a drawn curve is in the page, or when the console got
    anything but the script's one "memleak report ready" line (Chromium logs errors, uncaught
    exceptions and resources refused by the page's ``default-src 'none'`` Content-Security-Policy
-   all alike, so any other line counts as a problem).
+   all alike, so any other line counts as a problem), and when the page's own layout check
+   (``data-memleak-clipped``, ``-empty-charts``, ``-empty-labels`` on ``<html>``: bounding boxes
+   of chart labels against their chart and band, charts without a series, labels without text)
+   lists anything.
 2. ``--screenshot`` of a ``--window-size`` window.
 
 Prints one JSON line with what it found; exit status 0 all checks passed, 1 a check failed,
@@ -23,6 +26,7 @@ Prints one JSON line with what it found; exit status 0 all checks passed, 1 a ch
 from __future__ import annotations
 
 import argparse
+import html
 import json
 import re
 import subprocess
@@ -47,6 +51,12 @@ FLAGS = (
 CONSOLE_LINE = re.compile(r":CONSOLE[:(]")
 READY_LINE = "memleak report ready"
 READY = re.compile(r'<html[^>]*\sdata-memleak-ready="(\d+)"')
+# the page's self-check (see report.html's script): JSON lists of clipped labels, empty charts, empty labels
+SELF_CHECKS = {
+    "clipped": ("data-memleak-clipped", "labels drawn outside their box"),
+    "empty_charts": ("data-memleak-empty-charts", "charts without a drawn series"),
+    "empty_labels": ("data-memleak-empty-labels", "labels without text"),
+}
 CHART = re.compile(r'<svg class="chart chart-(\w+)"[^>]*>(.*?)</svg>', re.S)
 CURVE = re.compile(r'<path class="curve" d="M[\d.]+,[\d.]+(?: L[\d.]+,[\d.]+)*"')
 
@@ -78,6 +88,15 @@ def check_dom(dom: str, log: str) -> dict[str, object]:
         problems.append("the chart SVGs have no drawn curve")
     if ready_match is not None and charts and int(ready_match.group(1)) != sum(1 for scale, _ in charts if scale == "trend"):
         problems.append(f"the script counted {ready_match.group(1)} visible charts, the page has {len(charts)} SVGs")
+    found: dict[str, object] = {}
+    for key, (attribute, what) in SELF_CHECKS.items():
+        match = re.search(rf'<html[^>]*\s{attribute}="([^"]*)"', dom)
+        listed = json.loads(html.unescape(match.group(1))) if match else None
+        found[key] = listed
+        if listed is None:
+            problems.append(f"the page did not report its {what} ({attribute})")
+        elif listed:
+            problems.append(f"{what}: {', '.join(map(str, listed))}")
     if not any(READY_LINE in line for line in console):
         problems.append(f"Chromium logged no {READY_LINE!r} console line: console errors cannot be checked")
     problems += [f"console: {line}" for line in console_problems]
@@ -86,6 +105,7 @@ def check_dom(dom: str, log: str) -> dict[str, object]:
         "charts": len(charts),
         "curves": curves,
         "console_problems": console_problems,
+        **found,
         "problems": problems,
     }
 

@@ -51,7 +51,7 @@ def update(
         planned = plan(resolved.scenarios or list(builtin_scenarios()), "all", settings.size)
         out_path = output_path(json_path, default_json_path("baseline"))
         prepare_outputs(out_path, ("--baseline", baseline_path))
-        with variant_progress(Console(stderr=True)) as (on_variant, on_sample):
+        with variant_progress(Console(stderr=True), settings) as (on_variant, on_sample):
             report = engine.run(planned, settings, command=["memleak", *sys.argv[1:]], jobs=settings.jobs,
                                 on_variant=on_variant, on_sample=on_sample, artifacts=out_path.with_suffix(""))
         write_report(report, out_path)

@@ -50,7 +50,7 @@ def gate(
     junit_path = None if junit is None else output_path(junit, Path("junit.xml"))
     prepare_outputs(out_path, ("--junit", junit_path))
 
-    with variant_progress(Console(stderr=True)) as (on_variant, on_sample):
+    with variant_progress(Console(stderr=True), settings) as (on_variant, on_sample):
         report = engine.run(planned, settings, command=["memleak", *sys.argv[1:]], jobs=settings.jobs,
                             on_variant=on_variant, on_sample=on_sample, artifacts=out_path.with_suffix(""))
     write_report(report, out_path)  # first: a view that fails must not cost what was measured

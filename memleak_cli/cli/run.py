@@ -54,7 +54,7 @@ def run(
     html = None if html_path is None else output_path(html_path, out_path.with_suffix(".html"))
     prepare_outputs(out_path, ("--html", html))
 
-    with variant_progress(Console(stderr=True)) as (on_variant, on_sample):
+    with variant_progress(Console(stderr=True), settings) as (on_variant, on_sample):
         report = engine.run(planned, settings, command=["memleak", *sys.argv[1:]], jobs=settings.jobs, on_variant=on_variant,
                             on_sample=on_sample, artifacts=out_path.with_suffix(""), broken=broken)
     # the JSON report first: a view that fails must not cost what was measured

@@ -19,6 +19,17 @@ def _growth_text(m: Measures | None) -> str:
     return f"{format_bytes(m.growth_per_iteration, signed=True)}/it"
 
 
+def _measured_growth_text(m: Measures) -> str:
+    """The measured growth of a gate line: for a verdict other than LEAK (or ERROR) the number is
+    what tracemalloc or the C heap saw move, not a growth the verdict judged a leak (a bounded
+    LRU cache filling in the window reads ``+34.0 KiB/it``): the line says so."""
+    text = _growth_text(m)
+    if m.verdict in ("LEAK", "ERROR") or m.growth_per_iteration is None or m.growth_per_iteration <= 0:
+        return text
+    where = "in the tracemalloc window" if m.growth_source == "tracemalloc" else "C heap"
+    return f"{text} ({where}; bounded / filling: nothing grows steadily)"
+
+
 def _retained_text(m: Measures | None) -> str:
     return "n/a" if m is None or m.retained_bytes is None else format_bytes(m.retained_bytes)
 
@@ -39,7 +50,7 @@ def summary_lines(result: GateResult) -> list[str]:
             base = f" (baseline {_growth_text(check.baseline)}, {_retained_text(check.baseline)})"
         lines.append(
             f"{word:5} {check.scenario}/{check.variant}: {check.measured.verdict} (expected {check.measured.expect}), "
-            f"growth {_growth_text(check.measured)}, retained {_retained_text(check.measured)}{base}"
+            f"growth {_measured_growth_text(check.measured)}, retained {_retained_text(check.measured)}{base}"
         )
         lines.extend(f"      - {text}" for text in check.failures)
         lines.extend(f"      note: {text}" for text in check.notes)

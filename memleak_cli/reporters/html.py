@@ -12,10 +12,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import IO, Any
 
-from memleak_cli.analysis.lead import held_since_baseline, lead_trend
+from memleak_cli.analysis.lead import held_since_warmup, lead_trend
 from memleak_cli.report.jsonio import report_to_dict, write_text_atomic
 from memleak_cli.report.model import MetricTrend, RunReport, ScenarioResult, VariantResult
-from memleak_cli.reporters.summary import METRIC_LABEL, amount, short_path, summary_line
+from memleak_cli.reporters.summary import METRIC_LABEL, amount, judgement, not_growing_evidence, short_path, summary_line
 from memleak_cli.reporters.text import for_html
 from memleak_cli.units import format_bytes
 
@@ -40,9 +40,42 @@ def lead_growth(result: VariantResult) -> str:
     return f"{amount(trend.slope, trend.unit)}{unit}/it ({METRIC_LABEL.get(trend.metric, trend.metric)})"
 
 
+# a repr shown in a table cell: longer ones are cut at a word boundary, the whole text on hover
+REPR_SHOWN = 90
+
+
+def clip_text(text: str, limit: int = REPR_SHOWN) -> str:
+    """*text* cut to at most *limit* characters at a word or punctuation boundary (never in
+    the middle of a word when a boundary lies in the last third), ``…`` marking the cut."""
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    cut = max(head.rfind(c) for c in " ,;:)]}>=")
+    if cut >= limit * 2 // 3:
+        head = head[: cut + (0 if head[cut] == " " else 1)]
+    return head.rstrip() + "…"
+
+
+def judged_growth(trend: MetricTrend | None) -> str:
+    """:func:`growth_text` and, for a number that is not a leak, what was decided about it."""
+    verdict = judgement(trend) if trend is not None else ""
+    return growth_text(trend) + (f" ({verdict})" if verdict else "")
+
+
+def sites_heading(result: VariantResult) -> str:
+    """The allocation-site table's heading: "grew" only for a LEAK (see the terminal's ``sites_title``)."""
+    n = result.attribution.window_iterations if result.attribution else 0
+    if result.verdict == "LEAK":
+        return f"Allocation sites that grew over the window ({n} iterations, tracemalloc diff)"
+    return (
+        f"Allocation sites still holding memory after the window ({n} iterations, tracemalloc diff): "
+        f"bounded / filling, nothing grows steadily ({not_growing_evidence(result)})"
+    )
+
+
 def held_text(result: VariantResult, metric: str) -> str:
-    """How much *metric* rose from the baseline sample to the last measured one, or ``n/a``."""
-    held = held_since_baseline(result, metric)
+    """How much *metric* rose from the end of warm-up to the last measured sample, or ``n/a``."""
+    held = held_since_warmup(result, metric)
     return "n/a" if held is None else amount(held, "bytes" if metric.endswith("_bytes") else "count")
 
 
@@ -68,7 +101,7 @@ def fix_effects(scenario: ScenarioResult) -> list[dict[str, Any]]:
             pair = [t for t in (result.trend(metric), leaky.trend(metric) if leaky else None) if t is not None]
             if not pair or (metric not in EFFECT_METRICS and not any(t.leaking for t in pair)):
                 continue
-            rows.append((f"{label}, growth/iteration", growth_text(leaky.trend(metric)) if leaky else "n/a", growth_text(result.trend(metric))))
+            rows.append((f"{label}, growth/iteration", judged_growth(leaky.trend(metric)) if leaky else "n/a", judged_growth(result.trend(metric))))
         effects.append({"variant": result, "leaky": leaky, "rows": rows})
     return effects
 
@@ -84,7 +117,7 @@ class HtmlReporter:
 
     def render_to_string(self, report: RunReport) -> str:
         """The page for *report* as a string (jinja2, autoescape on)."""
-        from memleak_cli.reporters.charts import scenario_charts, variant_colour
+        from memleak_cli.reporters.charts import SCALE_LABEL, SCALES, scenario_charts, variant_colour, window_bars
 
         env = make_environment()
         template = env.get_template(self.template_name)
@@ -95,11 +128,13 @@ class HtmlReporter:
                 "result": scenario,
                 "summary": summary_line(scenario),
                 "charts": scenario_charts(scenario.variants),
+                "bars": window_bars(scenario.variants),
                 "colours": {v.variant: variant_colour(v.variant, i) for i, v in enumerate(scenario.variants)},
                 "metrics": [(m, label) for m, label in METRIC_LABEL.items() if any(v.trend(m) for v in scenario.variants)],
                 "fixes": fix_effects(scenario),
             })
-        return str(template.render(report=report, scenarios=scenarios, data=report_to_dict(report), data_id=DATA_ELEMENT_ID))
+        return str(template.render(report=report, scenarios=scenarios, data=report_to_dict(report), data_id=DATA_ELEMENT_ID,
+                                   scales=[(scale, SCALE_LABEL[scale]) for scale in SCALES]))
 
 
 def path_hops(path: str) -> list[str]:
@@ -131,10 +166,13 @@ def make_environment() -> Any:
         sbytes=lambda v: format_bytes(v, signed=True),
         short_path=short_path,
         growth=growth_text,
+        judged_growth=judged_growth,
+        judgement=judgement,
+        clip=clip_text,
         lead_growth=lead_growth,
         path_hops=path_hops,
     )
-    env.globals.update(held=held_text, metric_label=METRIC_LABEL)
+    env.globals.update(held=held_text, metric_label=METRIC_LABEL, sites_heading=sites_heading)
     return env
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from memleak_cli.analysis.lead import leaking_trend
 from memleak_cli.analysis.severity import comparison
-from memleak_cli.report.model import ScenarioResult
+from memleak_cli.report.model import MetricTrend, ScenarioResult, VariantResult
 from memleak_cli.units import format_bytes, format_count
 
 METRIC_LABEL = {
@@ -26,8 +26,54 @@ def amount(value: float, unit: str, *, signed: bool = True) -> str:
     return format_bytes(value, signed=signed) if unit == "bytes" else format_count(value, signed=signed)
 
 
+def judgement(trend: MetricTrend) -> str:
+    """Why a growth number is not a leak, in a few words for its cell: ``flat``, ``below
+    floor, not judged``, ``slowing: bounded``…; ``""`` for a leaking trend and an exact zero
+    (``+0/it [+0, +0]`` reads as nothing growing without a word).
+
+    A slope printed bare beside a CLEAN verdict (``+21/it`` for the fixed variant, larger than
+    the leaky one's ``+15/it``) reads as a leak; the cell says what was decided about it. Uses
+    the evidence's ``status`` (:mod:`memleak_cli.analysis.evidence`), and for older reports
+    without it the threshold."""
+    if trend.informational:
+        return "untrimmed, not judged"
+    if trend.leaking:
+        return ""
+    reason = trend.reason
+    if trend.status == "flat":
+        if "under the floor" in reason:
+            return "below floor, not judged"
+        if "sawtooth" in reason:
+            return "sawtooth: not a leak"
+        return "" if trend.slope == 0 and trend.slope_high == 0 else "flat"
+    if trend.status == "stopped":
+        return "stopped: bounded"
+    if trend.status == "slowing":
+        return "slowing: bounded"
+    if trend.status == "steady":
+        return "unconfirmed, not judged"
+    if trend.slope == 0 and trend.slope_low == 0 and trend.slope_high == 0:
+        return ""
+    if trend.slope <= 0 or trend.slope_low <= 0 <= trend.slope_high:
+        return "flat"
+    if trend.slope < trend.threshold:
+        return "below threshold, not judged"
+    return "not judged a leak"
+
+
+def not_growing_evidence(result: VariantResult, limit: int = 2) -> str:
+    """Why a variant that is not a LEAK is not one, in one phrase: the metrics that did rise,
+    each with its :func:`judgement` (``Python heap blocks +23.4/it slowing: bounded``),
+    or ``no metric grows after warm-up``."""
+    rose = [t for t in result.trends if not t.informational and not t.leaking and t.slope > 0 and t.slope_low > 0]
+    if not rose:
+        return "no metric grows after warm-up"
+    parts = [f"{METRIC_LABEL.get(t.metric, t.metric)} {amount(t.slope, t.unit)}/it {judgement(t)}" for t in rose[:limit]]
+    return "; ".join(parts)
+
+
 def short_path(location: str) -> str:
-    """A ``file:line`` made short: site-packages and the standard library prefix dropped,
+    """A ``file:line`` made short: site-packages (any, also another machine's) and the standard library prefix dropped,
     paths under the current folder made relative."""
     import os
     import sysconfig
@@ -35,6 +81,10 @@ def short_path(location: str) -> str:
     for prefix in (sysconfig.get_paths()["purelib"], sysconfig.get_paths()["stdlib"], os.getcwd()):
         if prefix and location.startswith(prefix + os.sep):
             return location[len(prefix) + 1 :]
+    # a report read on another machine (or from another venv): its site-packages prefix too
+    marker = f"{os.sep}site-packages{os.sep}"
+    if marker in location:
+        return location.rsplit(marker, 1)[1]
     return location
 
 

@@ -109,9 +109,46 @@ def adapt_variant_callable(func: Callable[..., Any], where: str) -> Factory:
     if not required:
         return lambda size: func
     if len(required) == 1 and required[0].kind != required[0].KEYWORD_ONLY:
-        return func
+        return _checked_factory(func, where, required[0].name)
     names = ", ".join(p.name for p in required)
     raise TypeError(f"{where} needs {len(required)} arguments ({names}): give a callable taking none (the iteration) or one (the size profile)")
+
+
+FACTORY_CONTRACT = (
+    "a one-argument callable is a factory called with the size profile; "
+    "wrap your handler in a zero-argument function or use declare()"
+)
+
+
+class FactoryContractError(TypeError):
+    """A one-argument variant callable did not behave as a factory: it raised when called with the
+    size profile, or returned something that is not the zero-argument iteration."""
+
+
+def _checked_factory(func: Callable[..., Any], where: str, parameter: str) -> Factory:
+    """*func* as a :data:`Factory` whose misuse is explained: a handler such as
+    ``predict(request)`` given as ``file.py::predict`` is called with the size profile (a dict
+    of workload knobs, often empty) and fails on its first lookup (``KeyError: 'rows'``) or
+    returns a result instead of an iteration. Either way the error names the contract; the
+    original exception stays chained (``raise … from``) for its traceback."""
+
+    def factory(size: Mapping[str, Any]) -> Iteration:
+        try:
+            made = func(size)
+        except Exception as exc:
+            raise FactoryContractError(
+                f"{where} takes one argument ({parameter}), so it was called once as a factory with the size profile "
+                f"{dict(size)!r} and raised {type(exc).__name__}: {exc}; {FACTORY_CONTRACT}"
+            ) from exc
+        if not callable(made):
+            raise FactoryContractError(
+                f"{where} takes one argument ({parameter}), so it was called once as a factory with the size profile "
+                f"{dict(size)!r} and returned a {type(made).__name__}, not the iteration; {FACTORY_CONTRACT}"
+            )
+        return made
+
+    factory.__wrapped__ = func  # type: ignore[attr-defined]
+    return factory
 
 
 def declare(

@@ -184,7 +184,8 @@ def test_intercept_is_stored_by_fit_trend_and_recomputed_for_older_reports() -> 
 def test_charts_shade_warmup_and_window_and_put_every_variant_on_the_same_axes() -> None:
     report = hand_report()
     charts = {c["trend"].metric: c for c in scenario_charts(report.scenarios[0].variants)}
-    assert {"rss_bytes", "uss_bytes", "heap_bytes", "py_blocks", "gc_objects", "traced_bytes"} <= set(charts)
+    assert {"rss_bytes", "uss_bytes", "heap_bytes", "py_blocks", "gc_objects"} <= set(charts)
+    assert "traced_bytes" not in charts  # window only: a bar per variant, not a chart of two dots
     chart = charts["py_blocks"]["trend"]
     assert [b.kind for b in chart.bands] == ["warmup", "window"]
     assert [line.variant for line in chart.lines] == ["leaky", "fixed", "other"]
@@ -201,6 +202,7 @@ def test_charts_shade_warmup_and_window_and_put_every_variant_on_the_same_axes()
     page = render(report)
     assert page.count('<svg class="chart chart-trend"') == len(charts)
     assert page.count('<svg class="chart chart-all"') == len(charts)
+    assert page.count('<svg class="chart chart-zero"') == page.count('<svg class="chart chart-relative"') == len(charts)
 
 
 # --- escaping ----------------------------------------------------------------------------------
@@ -374,9 +376,11 @@ def test_report_draws_in_headless_chromium(tmp_path: Path, real_report: RunRepor
     assert proc.returncode == 0, proc.stdout + proc.stderr
     found = json.loads(proc.stdout)
     assert found["problems"] == [] and found["console_problems"] == []
-    # 6 metrics × 3 variants × 2 scales, but the tracemalloc chart has only the window's sample,
-    # drawn as a point, not a curve: 5 metrics × 3 × 2 curves
-    assert found["ready"] == 6 and found["charts"] == 12 and found["curves"] == 30
+    # 5 metrics × 3 variants × 4 scales (the tracemalloc window is bars, not a chart)
+    assert found["ready"] == 5 and found["charts"] == 20 and found["curves"] == 60
+    # the page's own layout check: no label outside its chart or away from its band, no chart
+    # without a series, no empty label
+    assert found["clipped"] == [] and found["empty_charts"] == [] and found["empty_labels"] == []
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
@@ -418,3 +422,16 @@ def test_the_window_sample_is_a_point_not_joined_to_the_curve(real_report: RunRe
     assert window_points, "the report has a window sample"
     for point in window_points:
         assert f"{point.x},{point.y}" not in chart.lines[0].path
+
+
+def test_a_user_scenario_has_no_empty_finding_label_and_reprs_are_cut_at_a_boundary(real_report: RunReport) -> None:
+    from memleak_cli.reporters.html import clip_text
+
+    real_report.scenarios[0].finding = ""
+    long = "<DataFrame with columns ['age', 'income', 'score'] and the index named customer_id over 1000 rows x 4 columns>"
+    real_report.scenarios[0].variants[0].attribution.retained[0].repr = long
+    page = render(real_report)
+    assert "user scenario" in page and not re.search(r"finding\s*<", page)
+    shown = clip_text(long)
+    assert shown == "<DataFrame with columns ['age', 'income', 'score'] and the index named customer_id over…"
+    assert f'title="{escape(long)}">{escape(shown)}</span>' in page
