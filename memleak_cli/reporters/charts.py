@@ -381,7 +381,8 @@ def scenario_charts(variants: Sequence[VariantResult]) -> list[dict[str, Chart]]
     for metric, title, unit in CHART_METRICS:
         if not has_series(variants, metric):
             continue
-        drawn = {scale: build_chart(metric, title, unit, variants, scale=scale) for scale in SCALES}
-        if all(chart is not None for chart in drawn.values()):
-            charts.append(drawn)  # type: ignore[arg-type]
+        built = {scale: build_chart(metric, title, unit, variants, scale=scale) for scale in SCALES}
+        drawn = {scale: chart for scale, chart in built.items() if chart is not None}
+        if len(drawn) == len(built):
+            charts.append(drawn)
     return charts

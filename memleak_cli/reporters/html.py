@@ -15,7 +15,14 @@ from typing import IO, Any
 from memleak_cli.analysis.lead import held_since_warmup, lead_trend
 from memleak_cli.report.jsonio import report_to_dict, write_text_atomic
 from memleak_cli.report.model import MetricTrend, RunReport, ScenarioResult, VariantResult
-from memleak_cli.reporters.summary import METRIC_LABEL, amount, judgement, not_growing_evidence, short_path, summary_line
+from memleak_cli.reporters.summary import (
+    METRIC_LABEL,
+    amount,
+    judgement,
+    not_growing_evidence,
+    short_path,
+    summary_line,
+)
 from memleak_cli.reporters.text import for_html
 from memleak_cli.units import format_bytes
 
@@ -117,7 +124,13 @@ class HtmlReporter:
 
     def render_to_string(self, report: RunReport) -> str:
         """The page for *report* as a string (jinja2, autoescape on)."""
-        from memleak_cli.reporters.charts import SCALE_LABEL, SCALES, scenario_charts, variant_colour, window_bars
+        from memleak_cli.reporters.charts import (
+            SCALE_LABEL,
+            SCALES,
+            scenario_charts,
+            variant_colour,
+            window_bars,
+        )
 
         env = make_environment()
         template = env.get_template(self.template_name)

@@ -20,7 +20,14 @@ from memleak_cli.report.model import (
     ScenarioResult,
     VariantResult,
 )
-from memleak_cli.reporters.summary import METRIC_LABEL, amount, judgement, not_growing_evidence, short_path, summary_line
+from memleak_cli.reporters.summary import (
+    METRIC_LABEL,
+    amount,
+    judgement,
+    not_growing_evidence,
+    short_path,
+    summary_line,
+)
 from memleak_cli.reporters.text import for_terminal, for_terminal_block, terminal_text
 from memleak_cli.units import format_bytes
 

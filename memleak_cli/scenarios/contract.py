@@ -145,7 +145,8 @@ def _checked_factory(func: Callable[..., Any], where: str, parameter: str) -> Fa
                 f"{where} takes one argument ({parameter}), so it was called once as a factory with the size profile "
                 f"{dict(size)!r} and returned a {type(made).__name__}, not the iteration; {FACTORY_CONTRACT}"
             )
-        return made
+        iterate: Callable[[], object] = made
+        return iterate
 
     factory.__wrapped__ = func  # type: ignore[attr-defined]
     return factory

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
-
 import weakref
+
+import pytest
 
 from memleak_cli.probes.allocations import prepare
 from memleak_cli.probes.retained import find_retained, mark_heap

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from memleak_cli.scenarios.contract import FACTORY_CONTRACT, FactoryContractError, adapt_variant_callable
+from memleak_cli.scenarios.contract import (
+    FACTORY_CONTRACT,
+    FactoryContractError,
+    adapt_variant_callable,
+)
 
 KEPT: list[object] = []
 
