@@ -94,7 +94,7 @@ class HeapMark:
         self.untracked = None
 
 
-_UNTRACKED_CONTAINERS = (dict, list, tuple)
+_UNTRACKED_CONTAINERS = (dict,)  # an instance __dict__ of atomics, a dict of blobs
 
 
 def _shallow_size(obj: object) -> int:

@@ -32,8 +32,10 @@ BUDGET_SECONDS = 10.0
 REPR_CHARS = 120
 
 _repr = reprlib.Repr()
-_repr.maxstring = 60
-_repr.maxother = REPR_CHARS
+# reprlib would cut long reprs in the middle (``age i...0 rows``); :func:`clip` cuts at a word
+# boundary instead, so reprlib only bounds the number of items shown
+_repr.maxstring = 10 * REPR_CHARS
+_repr.maxother = 10 * REPR_CHARS
 _active = False
 _armed = False  # the alarm raises only while a call runs: a late one is a no-op
 _spent = 0.0
