@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import textwrap
+from pathlib import Path
 
 # scipy.stats is imported once here: pytester's in-process runs drop the modules they imported,
 # and numpy/scipy do not survive being imported a second time.
@@ -76,7 +77,7 @@ def test_failure_message_has_verdict_growth_and_sites(pytester):
     result = pytester.runpytest(*plugin_args(), "-q", "-k", "just_over")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines([
-        "*memleak: LEAK — traced memory grows +8.0 KiB per iteration (max_growth 8.0 KiB), +80.0 KiB over 10 measured iterations after 2 warm-up",
+        "*memleak: LEAK — traced memory grows +8.0 KiB per iteration (max_growth 8.0 KiB), +80.* KiB over 10 measured iterations after 2 warm-up",
         "*slope +8.0 KiB/iteration >= threshold +8.0 KiB; 95% interval above zero; *; 10/10 deltas positive*",
         "*top allocation sites (growth over the measured iterations, tracemalloc):",
         "*+80.0 KiB in +10 blocks  test_edges.py:7",
@@ -103,7 +104,7 @@ def test_failure_names_the_growing_reference_path(pytester):
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines([
         "*memleak: LEAK — traced memory grows*",
-        "*held by test_history.SERVER.history[[][*][]] +1 dict/it (+*/it), 12 held",
+        "*held by test_history.SERVER.history[[][*][]] +1 dict/it (+*/it), 16 held",
         "*dict → {'features': bytes *, 'predictions': bytes *}",
     ])
 
@@ -126,7 +127,7 @@ def test_body_runs_iterations_times_and_fixtures_once(pytester):
             CALLS.append(None)
 
         def test_after():
-            assert len(CALLS) == 7
+            assert len(CALLS) == 7 + 1 + 3  # the trend, the priming call, the window
             assert len(SETUPS) == 1
         """
     )
@@ -191,7 +192,7 @@ def test_bad_marker_arguments_fail_the_test_with_one_line(pytester):
     result.stdout.fnmatch_lines_random([
         "*@pytest.mark.memleak: iterations=4 is too few: use at least 5 (warmup 2 + 3 measured)",
         "*@pytest.mark.memleak: max_growth: cannot read size 'lots'*",
-        "*@pytest.mark.memleak: unknown argument 'repeat': use frames, iterations, max_growth, top, warmup",
+        "*@pytest.mark.memleak: unknown argument 'repeat': use enabled, frames, iterations, max_growth, top, warmup, window",
     ])
 
 
@@ -236,3 +237,80 @@ def test_marker_judges_with_the_engine_trend():
     assert failure is not None and failure.long_repr.startswith("memleak: LEAK — traced memory grows +100 B per iteration")
     # a cache that fills once and stays is not steady growth
     assert memleak_marker(options, Measurement([1000, 50_000, 50_000, 50_000, 50_000, 50_000, 50_000])) is None
+
+
+# --- whole-suite mode, native memory, baseline, xdist --------------------------------------------
+PROJECT = Path(__file__).parent.parent / "data" / "pytest_project" / "test_sample.py"
+EXPECTED = {  # the verdicts written in the sample project
+    "test_clean": "CLEAN", "test_keeps_history": "LEAK", "test_native_malloc_without_free": "LEAK",
+    "test_native_malloc_freed": "CLEAN", "test_bounded_cache": "CLEAN",
+}
+
+
+def _call_outcomes(result) -> dict[str, str]:
+    return {r.nodeid.split("::")[-1]: r.outcome for r in result.reprec.getreports("pytest_runtest_logreport") if r.when == "call"}
+
+
+def test_whole_suite_flags_exactly_the_leaking_tests(pytester):
+    pytester.makepyfile(test_sample=PROJECT.read_text())
+    report_path = pytester.path / "session.json"
+    result = pytester.runpytest(*plugin_args(), "-q", "-p", "no:randomly", "--memleak=2:6", "--memleak-json", str(report_path))
+    assert _call_outcomes(result) == {
+        "test_clean": "passed", "test_keeps_history": "failed", "test_native_malloc_without_free": "failed",
+        "test_native_malloc_freed": "passed", "test_bounded_cache": "passed", "test_opted_out": "passed",
+    }
+    result.stdout.fnmatch_lines_random([
+        # the native-only leak: verdict first, with the C heap's growth per call
+        "*memleak: LEAK — sustained growth in *heap_bytes*",
+        "*growth per iteration: *C heap +25*.* KiB (LEAK)*",
+        # the Python leak names its holder before the allocation sites
+        "*held by test_sample.HISTORY[[][*][]] +1 dict/it*",
+        "*top allocation sites*",
+        "5 tests judged: 2 LEAK, 0 RETAINS, 3 CLEAN*",
+        "*LEAK *C heap +25*.* KiB/it*test_sample.py::test_native_malloc_without_free",
+    ])
+    from memleak_cli.report.jsonio import read_report
+
+    report = read_report(report_path)
+    assert {s.name.split("::")[-1]: s.variants[0].verdict for s in report.scenarios} == EXPECTED
+
+
+def test_whole_suite_under_xdist_gives_the_same_results(pytester):
+    pytester.makepyfile(test_sample=PROJECT.read_text())
+    result = pytester.runpytest_subprocess(*plugin_args(), "-q", "-n", "2", "--memleak=2:6")
+    result.assert_outcomes(passed=4, failed=2)
+    result.stdout.fnmatch_lines_random([
+        "5 tests judged: 2 LEAK, 0 RETAINS, 3 CLEAN*",
+        "*FAILED test_sample.py::test_keeps_history*",
+        "*FAILED test_sample.py::test_native_malloc_without_free*",
+    ])
+
+
+REGRESSION = textwrap.dedent(
+    """
+    import os
+
+    LATEST = {}
+
+    def test_keeps_latest():  # RETAINS: the latest result only, of KEEP bytes
+        LATEST["result"] = bytearray(int(os.environ["KEEP"]))
+    """
+)
+
+
+def test_baseline_records_then_fails_a_regression_and_passes_otherwise(pytester, monkeypatch):
+    pytester.makepyfile(test_regress=REGRESSION)
+    baseline = pytester.path / "baseline.json"
+    args = [*plugin_args(), "-q", "--memleak=1:4", "--memleak-baseline", str(baseline)]
+    monkeypatch.setenv("KEEP", "20000")
+    pytester.runpytest(*args).assert_outcomes(passed=1)  # records
+    assert baseline.exists()
+    pytester.runpytest(*args).assert_outcomes(passed=1)  # the same growth: passes
+    monkeypatch.setenv("KEEP", "200000")  # 10x what it kept: over 50% and 16 KiB
+    result = pytester.runpytest(*args)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([
+        "*memleak: REGRESSION against the baseline *baseline.json:",
+        "*retained size 19*.* KiB exceeds the baseline 19.* KiB by more than 50%, 16.0 KiB*",
+        "*1 tests judged: 0 LEAK, 1 RETAINS, 0 CLEAN; 1 over the baseline*",
+    ])
