@@ -125,7 +125,7 @@ def parse_suite(text: str) -> tuple[int, int]:
     """
     parts = str(text).split(":")
     try:
-        warmup, measured = (int(p) for p in parts) if len(parts) == 2 else (None, None)  # type: ignore[misc]
+        warmup, measured = (int(p) for p in parts) if len(parts) == 2 else (None, None)
     except ValueError:
         warmup = measured = None
     if warmup is None or measured is None or warmup < 0:

@@ -139,7 +139,13 @@ class Measured:
 def measure(call: Callable[[], object], plan: Plan, *, capture_dir: str | None = None) -> Measured:
     """Repeat *call* as *plan* says and judge it (see the module docstring). What *call* raises propagates."""
     from memleak_cli.analysis.trend import fit_trend
-    from memleak_cli.analysis.verdict import SeriesStore, judge, next_step, trends, warm_up_decisions
+    from memleak_cli.analysis.verdict import (
+        SeriesStore,
+        judge,
+        next_step,
+        trends,
+        warm_up_decisions,
+    )
     from memleak_cli.measure.window import AttributionWindow
     from memleak_cli.probes.cheap import take_sample
 
@@ -192,7 +198,6 @@ def measure(call: Callable[[], object], plan: Plan, *, capture_dir: str | None =
         if window is not None:
             sites = window.finish(ran - plan.warmup).sites
     samples = recorder.samples()
-    del recorder, store
     metric_trends = trends(samples, thresholds, requested=plan.iterations)
     if traced:  # Python memory is judged on the traced bytes against max_growth: shown, not voted
         for trend in metric_trends:
