@@ -140,9 +140,8 @@ def _exit_7() -> None:
 
 
 def _slow(size: Any) -> Any:
-    import time
-
     import os
+    import time
 
     def iteration() -> None:
         if not _children:
