@@ -1,7 +1,6 @@
 """The pytest plugin in the light install: a leaking test fails, a clean one passes."""
 
 import pytest
-
 from handler import clean, leaky
 
 

@@ -3,8 +3,9 @@
 import subprocess
 import sys
 
-import memleak_cli
 from handler import clean, leaky
+
+import memleak_cli
 
 tracked_leak = memleak_cli.track("leaky", repeat=True, level=None)(leaky)
 tracked_clean = memleak_cli.track("clean", repeat=True, level=None)(clean)
