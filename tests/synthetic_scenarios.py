@@ -80,7 +80,8 @@ LEAKS_BUT_EXPECTED_CLEAN = _scenario("leaks-but-expected-clean", _growing, "CLEA
 # the file named by $MEMLEAK_TEST_PIDFILE, then sleeps for a minute; ``SEGFAULTING`` reads
 # address 0 on its second iteration; ``EXITING`` calls os._exit(7) on its second iteration;
 # ``SLOW`` starts a sleeping child process on its first iteration (pid to $MEMLEAK_TEST_PIDFILE)
-# and takes 0.1 s per iteration, to be interrupted.
+# and takes 0.1 s per iteration, to be interrupted; each iteration appends a line to the pid file's
+# ``.iterations`` neighbour, so a test can wait for iterations instead of sleeping.
 
 HOG_BYTES = 20 * 1024 * 1024
 HANGING_ITERATION = 3
@@ -139,11 +140,16 @@ def _exit_7() -> None:
 
 
 def _slow(size: Any) -> Any:
+    import os
     import time
 
     def iteration() -> None:
         if not _children:
             _spawn_sleeper()
+        pidfile = os.environ.get("MEMLEAK_TEST_PIDFILE")
+        if pidfile:
+            with open(f"{pidfile}.iterations", "a", encoding="utf-8") as handle:
+                handle.write("1\n")
         time.sleep(0.1)
 
     return iteration

@@ -44,6 +44,31 @@ ENTRY_POINT_GROUP = "memleak.scenarios"
 MAIN_VARIANT = "main"
 PACKAGE_ENV = "MEMLEAK_SCENARIO_PACKAGE"
 DEFAULT_PACKAGE = "memleak_scenarios"
+# The libraries the built-in scenarios run on: installed by the ``scenarios`` extra, never by
+# ``pip install memleak`` alone (import names; pyproject.toml lists the distributions).
+EXTRA = "scenarios"
+EXTRA_MODULES = ("numpy", "pandas", "sklearn", "optuna", "lightgbm", "autofeat", "tsfresh")
+
+
+def missing_extra_modules() -> list[str]:
+    """The libraries of the ``scenarios`` extra that are not installed (none are imported)."""
+    return [name for name in EXTRA_MODULES if importlib.util.find_spec(name) is None]
+
+
+def require_extra(scenario: Scenario) -> None:
+    """Stop before running a built-in scenario whose libraries are not installed.
+
+    Raises:
+        UsageError: one line naming the extra to install and what is missing.
+    """
+    if not scenario.module.startswith(f"{DEFAULT_PACKAGE}."):
+        return
+    missing = missing_extra_modules()
+    if missing:
+        raise UsageError(
+            f"scenario {scenario.name!r} needs the built-in scenarios' libraries "
+            f"(missing: {', '.join(missing)}): pip install 'memleak[{EXTRA}]'"
+        )
 
 
 def builtin_scenarios(broken: dict[str, str] | None = None) -> dict[str, Scenario]:
@@ -271,6 +296,7 @@ def load_scenario(spec: str) -> Scenario:
     broken: dict[str, str] = {}  # a broken module must not hide the others (every worker uses this)
     known = builtin_scenarios(broken)
     if spec in known:
+        require_extra(known[spec])
         return known[spec]
     plugins = _entry_points()
     if spec in plugins:

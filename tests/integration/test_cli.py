@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
+from typing import Any
 
+import typer.main
 from typer.testing import CliRunner
 
 from memleak_cli.cli.app import app
@@ -86,11 +89,26 @@ def test_crashing_scenario_exits_3_and_keeps_its_report(tmp_path):
     assert json.loads(out.read_text())["scenarios"][0]["variants"][0]["verdict"] == "ERROR"
 
 
-def test_every_command_has_help_and_is_in_the_readme():
+def _every_command(group: Any, prefix: str = "memleak") -> Iterator[tuple[str, Any]]:
+    """Every command at every level (``memleak baseline update`` as well as ``memleak run``)."""
+    for name, command in sorted(group.commands.items()):
+        yield f"{prefix} {name}", command
+        if getattr(command, "commands", None):  # a group (typer vendors its own click)
+            yield from _every_command(command, f"{prefix} {name}")
+
+
+def test_every_command_has_help_and_is_documented():
+    """Each command, sub-commands included, has help text and appears in the README or docs/;
+    the top-level ones in the README itself (its command table)."""
     readme = README.read_text()
-    for name, command in ((c.name, c) for c in app.registered_commands):
-        assert command.help, f"{name} has no help text"
-        assert re.search(rf"memleak {name}\b", readme), f"memleak {name} is not in the README"
+    documented = readme + "".join(p.read_text() for p in sorted((ROOT / "docs").glob("*.md")))
+    commands = dict(_every_command(typer.main.get_command(app)))
+    assert "memleak baseline update" in commands  # the walk goes below the top level
+    for full, command in commands.items():
+        assert command.help, f"{full} has no help text"
+        assert re.search(rf"{full}\b", documented), f"{full} is in neither the README nor docs/"
+        if full.count(" ") == 1:
+            assert re.search(rf"{full}\b", readme), f"{full} is not in the README"
 
 
 def test_html_and_json_on_the_same_path_is_refused_before_any_work(tmp_path):

@@ -263,9 +263,10 @@ def test_ctypes_malloc_leak_is_native_growth_with_no_stack(tmp_path):
     variant = json.loads(out.read_text())["scenarios"][0]["variants"][0]
     assert variant["verdict"] == "LEAK"
     heap = next(t for t in variant["trends"] if t["metric"] == "heap_bytes")
-    # a 1 MiB malloc is served by mmap: 1 MiB plus one page of chunk header each time, and
-    # the list of addresses a few bytes more (within 4 KiB above)
-    assert heap["leaking"] and MiB + 4096 <= heap["slope"] <= MiB + 8192
+    # a 1 MiB malloc is served by mmap: 1 MiB plus one page of chunk header each time, and the
+    # list of addresses a few bytes more; the upper bound is far from a second chunk, not a
+    # figure measured on one machine
+    assert heap["leaking"] and MiB + 4096 <= heap["slope"] < MiB + 64 * KiB
     attribution = variant["attribution"]
     assert attribution["native_growth_bytes"] < 64 * KiB  # memray never saw the ctypes mallocs
     assert any(n.startswith("native growth, no stack: ") for n in variant["notes"]), variant["notes"]

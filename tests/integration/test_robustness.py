@@ -168,7 +168,11 @@ def test_an_interrupted_run_kills_its_children_and_writes_an_incomplete_report(t
         while not pidfile.exists() or not pidfile.read_text():
             assert cli.poll() is None and time.monotonic() < deadline, "the run never started its scenario"
             time.sleep(0.05)
-        time.sleep(0.5)  # a few iterations of 0.1 s
+        # iteration 3 started: the baseline and iterations 1 and 2 are sampled (an event, not a sleep)
+        iterations = Path(f"{pidfile}.iterations")
+        while not iterations.exists() or len(iterations.read_text().splitlines()) < 3:
+            assert cli.poll() is None and time.monotonic() < deadline, "the scenario never reached iteration 3"
+            time.sleep(0.05)
         tree = psutil.Process(cli.pid).children(recursive=True)
         assert int(pidfile.read_text()) in [p.pid for p in tree]  # worker and the scenario's child
         cli.send_signal(signum)

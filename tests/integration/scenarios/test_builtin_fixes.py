@@ -12,12 +12,12 @@ import weakref
 from collections.abc import Iterator
 
 import pytest
+from memleak_scenarios import background_tasks, circular_refs, preprocessor_cache
 from memleak_scenarios._data import feature_frame
 
 from memleak_cli.engine import run as run_engine
 from memleak_cli.scenarios.plan import Planned
 from memleak_cli.settings import RunSettings
-from scenarios import background_tasks, circular_refs, preprocessor_cache
 
 # --- background-tasks (finding 6) ------------------------------------------------------------
 
