@@ -3,7 +3,7 @@
 ``python -m benchmarks.suite_scan [--package iniconfig==2.3.1] [--tests testing] [--memleak 2:10]``
 downloads the package's sdist (``pip download --no-binary :all: --no-deps``; its tests ship in
 it), runs its test folder twice in child processes against the installed package — a plain
-``pytest`` and ``pytest --memleak=W:N --memleak-json`` (``-p memleak_cli.pytest_plugin`` when not installed) — and prints
+``pytest`` and ``pytest --memleak --memleak-calls W:N --memleak-json`` (``-p memleak_cli.pytest_plugin`` when not installed) — and prints
 one JSON object: tests judged, the verdict counts, the leaking and retaining tests with their
 reasons, both wall times and their ratio. The findings are printed as measured.
 """
@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         # the installed package registers the plugin already; a second -p would be refused
         installed = any(ep.value == "memleak_cli.pytest_plugin" for ep in importlib.metadata.entry_points(group="pytest11"))
         load = [] if installed else ["-p", "memleak_cli.pytest_plugin"]
-        leak_seconds, leak_code, leak_out = _pytest(folder, args.tests, [*load, f"--memleak={args.memleak}", "--memleak-json", str(report)])
+        leak_seconds, leak_code, leak_out = _pytest(folder, args.tests, [*load, "--memleak", f"--memleak-calls={args.memleak}", "--memleak-json", str(report)])
         from memleak_cli.report.jsonio import read_report
 
         results = read_report(report).scenarios if report.exists() else []

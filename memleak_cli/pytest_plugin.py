@@ -118,7 +118,7 @@ def parse_marker(args: tuple[Any, ...], kwargs: dict[str, Any]) -> LeakOptions:
 
 
 def parse_suite(text: str) -> tuple[int, int]:
-    """``--memleak=W:N`` → ``(warm-up calls, measured calls)``.
+    """``--memleak-calls W:N`` → ``(warm-up calls, measured calls)``.
 
     Raises:
         UsageError: not two whole numbers, or fewer than 3 measured calls.
@@ -131,7 +131,7 @@ def parse_suite(text: str) -> tuple[int, int]:
     if warmup is None or measured is None or warmup < 0:
         raise UsageError(f"--memleak takes W:N (warm-up calls : measured calls), e.g. {DEFAULT_SUITE}; got {text!r}")
     if measured < MIN_MEASURED:
-        raise UsageError(f"--memleak={text}: use at least {MIN_MEASURED} measured calls")
+        raise UsageError(f"--memleak-calls {text}: use at least {MIN_MEASURED} measured calls")
     return warmup, measured
 
 
@@ -303,8 +303,10 @@ SESSION = pytest.StashKey[Session]()
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("memleak", "memory-leak checks (memleak)")
-    group.addoption("--memleak", nargs="?", const=DEFAULT_SUITE, default=None, metavar="W:N",
-                    help=f"judge every selected test with memleak's verdict: W warm-up and N measured calls of its body [{DEFAULT_SUITE}]")
+    # a flag, not nargs="?": `pytest --memleak tests/` must not read tests/ as W:N
+    group.addoption("--memleak", action="store_const", const=DEFAULT_SUITE, default=None,
+                    help=f"judge every selected test with memleak's verdict ({DEFAULT_SUITE} calls: see --memleak-calls)")
+    group.addoption("--memleak-calls", default=None, metavar="W:N", help="warm-up and measured calls per test; implies --memleak")
     group.addoption("--memleak-native", action="store_true", default=None,
                     help="for a leaking test, show memray's leaked native allocations grouped by stack (needs memray)")
     group.addoption("--memleak-baseline", default=None, metavar="FILE",
@@ -326,7 +328,7 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     state = Session()
     try:
-        suite = config.getoption("memleak", None)
+        suite = config.getoption("memleak_calls", None) or config.getoption("memleak", None)
         if suite is not None:
             warmup, measured = parse_suite(suite)
             state.suite = LeakOptions(iterations=warmup + measured, warmup=warmup)

@@ -11,6 +11,7 @@ import fnmatch
 import os
 import sysconfig
 import tracemalloc
+from typing import Any
 
 from memleak_cli.report.model import AllocationSite
 
@@ -66,6 +67,16 @@ def take_snapshot() -> tracemalloc.Snapshot:
     return without_own(tracemalloc.take_snapshot())
 
 
+def _allocating_file(frames: Any) -> str:
+    """The file that allocated: the most recent frame's, or, when that is generated code
+    (``<string>``: a dataclass's ``__init__`` made by ``exec``), the frame that called it — so a
+    dataclass memleak builds is memleak's, not a ``<string>`` site of the workload's."""
+    name: str = frames[0][0]
+    if name.startswith("<") and len(frames) > 1 and not name.startswith("<frozen"):
+        return str(frames[1][0])
+    return name
+
+
 def without_own(snapshot: tracemalloc.Snapshot) -> tracemalloc.Snapshot:
     """*snapshot* without memleak's own allocations, judged by the allocation's own frame:
     the same traces as ``snapshot.filter_traces`` with memleak's ignore filters.
@@ -80,7 +91,7 @@ def without_own(snapshot: tracemalloc.Snapshot) -> tracemalloc.Snapshot:
     if raw is None:
         return snapshot.filter_traces(rules)
     decided: dict[str, bool] = {}
-    kept = [trace for trace in raw if not (trace[2] and _is_own(trace[2][0][0], decided, rules))]
+    kept = [trace for trace in raw if not (trace[2] and _is_own(_allocating_file(trace[2]), decided, rules))]
     return tracemalloc.Snapshot(kept, snapshot.traceback_limit)
 
 

@@ -254,7 +254,7 @@ def _call_outcomes(result) -> dict[str, str]:
 def test_whole_suite_flags_exactly_the_leaking_tests(pytester):
     pytester.makepyfile(test_sample=PROJECT.read_text())
     report_path = pytester.path / "session.json"
-    result = pytester.runpytest(*plugin_args(), "-q", "-p", "no:randomly", "--memleak=2:6", "--memleak-json", str(report_path))
+    result = pytester.runpytest(*plugin_args(), "-q", "-p", "no:randomly", "--memleak", "--memleak-calls=2:6", "--memleak-json", str(report_path))
     assert _call_outcomes(result) == {
         "test_clean": "passed", "test_keeps_history": "failed", "test_native_malloc_without_free": "failed",
         "test_native_malloc_freed": "passed", "test_bounded_cache": "passed", "test_opted_out": "passed",
@@ -277,7 +277,7 @@ def test_whole_suite_flags_exactly_the_leaking_tests(pytester):
 
 def test_whole_suite_under_xdist_gives_the_same_results(pytester):
     pytester.makepyfile(test_sample=PROJECT.read_text())
-    result = pytester.runpytest_subprocess(*plugin_args(), "-q", "-n", "2", "--memleak=2:6")
+    result = pytester.runpytest_subprocess(*plugin_args(), "-q", "-n", "2", "--memleak", "--memleak-calls=2:6")
     result.assert_outcomes(passed=4, failed=2)
     result.stdout.fnmatch_lines_random([
         "5 tests judged: 2 LEAK, 0 RETAINS, 3 CLEAN*",
@@ -301,7 +301,7 @@ REGRESSION = textwrap.dedent(
 def test_baseline_records_then_fails_a_regression_and_passes_otherwise(pytester, monkeypatch):
     pytester.makepyfile(test_regress=REGRESSION)
     baseline = pytester.path / "baseline.json"
-    args = [*plugin_args(), "-q", "--memleak=1:4", "--memleak-baseline", str(baseline)]
+    args = [*plugin_args(), "-q", "--memleak", "--memleak-calls=1:4", "--memleak-baseline", str(baseline)]
     monkeypatch.setenv("KEEP", "20000")
     pytester.runpytest(*args).assert_outcomes(passed=1)  # records
     assert baseline.exists()
@@ -314,3 +314,10 @@ def test_baseline_records_then_fails_a_regression_and_passes_otherwise(pytester,
         "*retained size 19*.* KiB exceeds the baseline 19.* KiB by more than 50%, 16.0 KiB*",
         "*1 tests judged: 0 LEAK, 1 RETAINS, 0 CLEAN; 1 over the baseline*",
     ])
+
+
+def test_memleak_is_a_flag_that_leaves_the_paths_to_pytest(pytester):
+    pytester.makepyfile(test_one="def test_clean():\n    made = [0] * 10\n    del made\n")
+    result = pytester.runpytest(*plugin_args(), "-q", "--memleak", "test_one.py")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*1 tests judged: 0 LEAK, 0 RETAINS, 1 CLEAN*"])
