@@ -138,6 +138,7 @@ class Measured:
 
 def measure(call: Callable[[], object], plan: Plan, *, capture_dir: str | None = None) -> Measured:
     """Repeat *call* as *plan* says and judge it (see the module docstring). What *call* raises propagates."""
+    from memleak_cli.analysis.hygiene import clear_caches
     from memleak_cli.analysis.trend import fit_trend
     from memleak_cli.analysis.verdict import (
         SeriesStore,
@@ -173,7 +174,9 @@ def measure(call: Callable[[], object], plan: Plan, *, capture_dir: str | None =
     def one(index: int, phase: str) -> None:
         started = time.perf_counter()
         call()
-        sample(index, phase, time.perf_counter() - started)
+        seconds = time.perf_counter() - started
+        clear_caches(call)  # as `memleak run` does by default: the re, type and ABC caches fill, they do not leak
+        sample(index, phase, seconds)
 
     sites: list[Any] = []
     tracing: Any = AttributionWindow(frames=plan.frames, top=plan.top, retained=False) if traced else contextlib.nullcontext()
@@ -218,6 +221,7 @@ def measure(call: Callable[[], object], plan: Plan, *, capture_dir: str | None =
         from memleak_cli.probes.growth import growing_paths, walk
 
         # heap walks outside tracing: traced, each of the walk's allocations would cost a traceback
+        clear_caches()  # what memleak's own steps compiled (fnmatch, re) is not the test's
         first = walk() if leaking else None
         frames = plan.frames if (leaking and not traced) or plan.trace_window else 0
         with AttributionWindow(frames=frames, top=plan.top, retained=True) as window:
@@ -229,6 +233,7 @@ def measure(call: Callable[[], object], plan: Plan, *, capture_dir: str | None =
             traced_seconds = (time.perf_counter() - started) / plan.window
             found = window.finish(plan.window)
         if first is not None:
+            clear_caches()
             last = walk()
             holders = growing_paths([first, last], [plan.window + 1])[: plan.top]
             holder_seconds = first.seconds + last.seconds

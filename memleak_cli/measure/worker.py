@@ -106,7 +106,7 @@ def _run(spec: WorkerSpec, events: EventWriter) -> None:
         one(index, "warmup")
     # The heap walks and type counts sit where the trend has a seam anyway (end of warm-up, end of
     # the measured iterations): nothing is walked between two measured samples.
-    holders = HolderSearch()
+    holders = HolderSearch(clear=spec.settings.cleanup)
     holders.walk(0)
     types_before = type_counts()
     for index in range(spec.settings.warmup, spec.settings.iterations):
@@ -140,15 +140,19 @@ class HolderSearch:
     """Heap walks over named reference paths (:mod:`memleak_cli.probes.growth`) at the seams of
     a run, compared at the end. Only the node tables of the walks are kept between them."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, clear: bool = True) -> None:
+        self._clear = clear  # the interpreter's caches cleared first, as between iterations
         self._walks: list[object] = []
         self._gaps: list[int] = []
         self._seconds = 0.0
 
     def walk(self, iterations_since: int) -> None:
         """Walk the heap now, *iterations_since* iterations after the previous walk."""
+        from memleak_cli.analysis.hygiene import clear_caches
         from memleak_cli.probes.growth import walk
 
+        if self._clear:  # what memleak's own steps compiled (fnmatch, re) is not the workload's
+            clear_caches()
         result = walk()
         self._seconds += result.seconds
         if self._walks:

@@ -116,8 +116,13 @@ _LEAF_TYPES = (
 _SEQUENCE_BASES = (list, tuple, set, frozenset, collections.deque)
 
 
+# the packages memleak's probes drive: their caches fill while memleak measures (pympler's type
+# definitions on its first sizing, tracemalloc's filters), so they are memleak's, not the workload's
+TOOL_PACKAGES = (OWN_PACKAGE, "pympler", "objgraph", "tracemalloc", "memray")
+
+
 def _is_own(name: object) -> bool:
-    return type(name) is str and (name == OWN_PACKAGE or name.startswith(OWN_PACKAGE + "."))
+    return type(name) is str and any(name == p or name.startswith(p + ".") for p in TOOL_PACKAGES)
 
 
 def _reference_baseline() -> int:
