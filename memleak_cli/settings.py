@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -381,11 +381,11 @@ def resolve(config: Config, flags: dict[str, Any] | None = None) -> Resolved:
         raise UsageError(f"--max-rss {given_cap} rounds to 0 B: give a size such as 4GiB, or 0 for no cap")
     if 0 < max_rss < 1024 * 1024:
         raise UsageError(f"--max-rss {max_rss} B is below 1 MiB, too small for any Python process: give a size such as 4GiB, or 0 for no cap")
+    # every RunSettings field named like its row is taken as checked; only the fields that are
+    # computed from rows (thresholds, limits in bytes and seconds) are spelled out
+    same_name = {f.name: chosen[f.name] for f in fields(RunSettings) if f.name in chosen}
     run = RunSettings(
-        iterations=chosen["iterations"], warmup=chosen["warmup"], window=chosen["window"], frames=chosen["frames"],
-        top=chosen["top"], size=chosen["size"], thresholds=thresholds, max_rss_bytes=max_rss or None,
-        timeout_seconds=float(chosen["timeout"]) or None, jobs=jobs, probes=tuple(chosen["probes"]), trim=bool(chosen["trim"]),
-        max_iterations=chosen["max_iterations"], extend=bool(chosen["extend"]), cleanup=bool(chosen["cleanup"]),
+        **same_name, thresholds=thresholds, max_rss_bytes=max_rss or None, timeout_seconds=float(chosen["timeout"]) or None,
     )
     try:
         run = run.validate()
