@@ -6,6 +6,14 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
+
+# The property tests draw the same examples on every run (derandomize): a suite that passes
+# passes again, and its time does not depend on which inputs one run happened to draw.
+# HYPOTHESIS_PROFILE=explore draws new ones, to hunt for failures outside CI.
+hypothesis_settings.register_profile("memleak", derandomize=True)
+hypothesis_settings.register_profile("explore", derandomize=False)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "memleak"))
 
 ROOT = Path(__file__).resolve().parents[1]
 INTEGRATION = ROOT / "tests" / "integration"

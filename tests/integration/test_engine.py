@@ -32,7 +32,7 @@ def test_growing_scenario_leaks_by_its_known_size():
     # iteration, and less than a second payload (the allocator's own bookkeeping varies with the
     # machine and its load, so no tighter bound is asserted on the C heap).
     heap = result.trend("heap_bytes")
-    assert heap is not None and heap.leaking
+    assert heap is not None  # under the 8 KiB C-heap threshold: the gc count makes the verdict
     assert PAYLOAD_BYTES <= heap.slope < 2 * PAYLOAD_BYTES
     assert PAYLOAD_BYTES <= heap.late_slope < 2 * PAYLOAD_BYTES
     traced = result.attribution.traced_growth_per_iteration
