@@ -28,10 +28,12 @@ Every sample trims the C heap after reading RSS (``malloc_trim(0)``) unless the 
 from __future__ import annotations
 
 import gc
+import json
 import sys
 import time
 import traceback
 from collections.abc import Callable
+from pathlib import Path
 from typing import IO
 
 from memleak_cli.measure.protocol import (
@@ -171,9 +173,22 @@ def _attribution_window(spec: WorkerSpec, events: EventWriter, iterate: Iterate,
     from memleak_cli.measure.window import AttributionWindow
     from memleak_cli.probes.typesizes import type_size_diff, type_summary
 
+    if "pympler" in spec.settings.probes:
+        # every module the window imports, imported before the first summary: their code objects
+        # and module specs are memleak's, not growth of the workload's
+        import memleak_cli.probes.allocations
+        import memleak_cli.probes.refchain
+        import memleak_cli.probes.retained
+        import memleak_cli.probes.saferepr  # noqa: F401
+
+        memleak_cli.probes.allocations.prepare()
     # pympler's summary walks every object twice (~3 s on a 10^5-object heap): only on request
     began = time.perf_counter()
-    sizes_before = type_summary() if "pympler" in spec.settings.probes else None
+    # the first summary waits on disk, not in the heap: held, its ~10^4 lists and ints would be the
+    # largest "growth" the second summary sees
+    parked = Path(spec.events).with_name("type-summary-before.json") if "pympler" in spec.settings.probes else None
+    if parked is not None:
+        parked.write_text(json.dumps(type_summary()), encoding="utf-8")
     summary_seconds = time.perf_counter() - began
     seconds = [0.0] * spec.settings.window
     with AttributionWindow(frames=spec.settings.frames, top=spec.settings.top) as window:
@@ -201,10 +216,11 @@ def _attribution_window(spec: WorkerSpec, events: EventWriter, iterate: Iterate,
         traced_seconds=sum(seconds) / spec.settings.window if found.traced else None,
     )
     del found
-    if sizes_before is not None:
+    if parked is not None:
         gc.collect()
         began = time.perf_counter()
-        attribution.type_sizes = type_size_diff(sizes_before, type_summary(), spec.settings.top)
+        after = type_summary()
+        attribution.type_sizes = type_size_diff(json.loads(parked.read_text(encoding="utf-8")), after, spec.settings.top)
         attribution.type_sizes_seconds = summary_seconds + time.perf_counter() - began
     events.emit(WindowMeasured(attribution))
 
