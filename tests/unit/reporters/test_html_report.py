@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import io
+import html
 import json
 import re
 import subprocess
@@ -435,3 +436,33 @@ def test_a_user_scenario_has_no_empty_finding_label_and_reprs_are_cut_at_a_bound
     shown = clip_text(long)
     assert shown == "<DataFrame with columns ['age', 'income', 'score'] and the index named customer_id over…"
     assert f'title="{escape(long)}">{escape(shown)}</span>' in page
+
+
+# --- pages of the other producers of the report model ------------------------------------------
+
+OTHER_REPORTS = {
+    # `pytest --memleak --memleak-json` over tests/data/pytest_project (one scenario per test)
+    "pytest-session": ROOT / "tests" / "data" / "pytest-session.json",
+}
+
+
+@pytest.mark.parametrize("name", sorted(OTHER_REPORTS))
+def test_pages_of_other_producers_render_with_every_variant(name: str) -> None:
+    report = read_report(OTHER_REPORTS[name])
+    page = render(report)
+    for scenario in report.scenarios:
+        assert html.escape(scenario.name) in page
+    assert "user scenario" in page  # no empty "finding" label
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Chromium: apt-get install -y chromium chromium-driver")
+@pytest.mark.parametrize("name", sorted(OTHER_REPORTS))
+def test_pages_of_other_producers_draw_in_headless_chromium(tmp_path: Path, name: str) -> None:
+    page = tmp_path / f"{name}.html"
+    page.write_text(render(read_report(OTHER_REPORTS[name])), encoding="utf-8")
+    proc = subprocess.run([sys.executable, str(SCRIPT), str(page), "--out", str(tmp_path / f"{name}.png")],
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    found = json.loads(proc.stdout)
+    assert found["problems"] == [] and found["console_problems"] == []
+    assert found["clipped"] == [] and found["empty_charts"] == [] and found["empty_labels"] == []
