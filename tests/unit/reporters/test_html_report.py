@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import io
 import html
+import io
 import json
 import re
 import subprocess
