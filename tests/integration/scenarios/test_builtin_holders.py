@@ -52,24 +52,31 @@ def _leading(result: VariantResult) -> set[str]:
 
 
 @pytest.mark.parametrize(
-    ("scenario", "holder"),
+    ("scenario", "holder", "growing", "per_iteration"),
     [
-        ("global-services", "memleak_scenarios.global_services.ml_training_service.training_history["),
-        ("ensemble", "memleak_scenarios.ensemble_trainer.ml_training_service.trainer.trained_models['run"),
+        ("global-services", "memleak_scenarios.global_services.ml_training_service.training_history[",
+         "memleak_scenarios.global_services.ml_training_service.training_history[*]", 1.0),
+        ("ensemble", "memleak_scenarios.ensemble_trainer.ml_training_service.trainer.trained_models['run",
+         "memleak_scenarios.ensemble_trainer.ml_training_service.trainer.trained_models[*]", 2.0),
         (
             "tsfresh",
             "memleak_scenarios.tsfresh_features.feature_service.tsfresh_calculator.feature_cache['",
+            "memleak_scenarios.tsfresh_features.feature_service.tsfresh_calculator.feature_cache[*]", 1.0,
         ),
     ],
 )
 def test_leaky_variant_leaks_through_the_attribute_the_report_names(
-    scenario: str, holder: str
+    scenario: str, holder: str, growing: str, per_iteration: float
 ) -> None:
     result = _run(scenario, "leaky")
     assert result.verdict == "LEAK"
     assert "gc_objects" in _leading(result)
     assert result.attribution is not None
     assert result.attribution.retained[0].path.startswith(holder)
+    # the growth detector's first holder line: the growing container by its path, with its count
+    # per iteration (one training record / one cache entry per request; two models per ensemble)
+    assert result.holders[0].path == growing
+    assert result.holders[0].objects_per_iteration == per_iteration
 
 
 def test_autofeat_leaky_leaks_native_memory_through_numba() -> None:
