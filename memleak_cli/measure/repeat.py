@@ -175,7 +175,9 @@ def measure(call: Callable[[], object], plan: Plan, *, capture_dir: str | None =
         started = time.perf_counter()
         call()
         seconds = time.perf_counter() - started
-        clear_caches(call)  # as `memleak run` does by default: the re, type and ABC caches fill, they do not leak
+        if not traced:  # as `memleak run` does: the re, type and ABC caches fill, they do not leak;
+            # a traced (marked) test reads tracemalloc's bytes, where refilling them would be churn
+            clear_caches(call)
         sample(index, phase, seconds)
 
     sites: list[Any] = []
