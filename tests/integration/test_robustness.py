@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import psutil
@@ -155,6 +156,25 @@ def test_parallel_jobs_give_the_same_verdicts_and_slopes_as_a_serial_run():
 # --- interrupts ---------------------------------------------------------------------------
 
 
+def _interrupt_when(cli: subprocess.Popen[str], signum: int, ready: Callable[[], bool]) -> tuple[list[psutil.Process], str, str]:
+    """Wait (with a deadline, polling an event the scenario writes) until *ready*, then send
+    *signum* to the memleak command *cli*; its process tree at that moment, stdout and stderr.
+    The command is killed if it is still running at the end."""
+    try:
+        deadline = time.monotonic() + 30
+        while not ready():
+            assert cli.poll() is None and time.monotonic() < deadline, "the command never reached the point to interrupt"
+            time.sleep(0.05)
+        tree = psutil.Process(cli.pid).children(recursive=True)
+        cli.send_signal(signum)
+        stdout, stderr = cli.communicate(timeout=20)
+    finally:
+        if cli.poll() is None:
+            cli.kill()
+            cli.wait()
+    return tree, stdout, stderr
+
+
 @pytest.mark.parametrize(("signum", "exit_code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_an_interrupted_run_kills_its_children_and_writes_an_incomplete_report(tmp_path, signum, exit_code):
     pidfile, out = tmp_path / "sleeper.pid", tmp_path / "run.json"
@@ -163,24 +183,12 @@ def test_an_interrupted_run_kills_its_children_and_writes_an_incomplete_report(t
         [sys.executable, "-m", "memleak_cli", "run", spec("SLOW"), "-n", "200", "--size", "small", "--json", str(out)],
         cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
-    try:
-        deadline = time.monotonic() + 30
-        while not pidfile.exists() or not pidfile.read_text():
-            assert cli.poll() is None and time.monotonic() < deadline, "the run never started its scenario"
-            time.sleep(0.05)
-        # iteration 3 started: the baseline and iterations 1 and 2 are sampled (an event, not a sleep)
-        iterations = Path(f"{pidfile}.iterations")
-        while not iterations.exists() or len(iterations.read_text().splitlines()) < 3:
-            assert cli.poll() is None and time.monotonic() < deadline, "the scenario never reached iteration 3"
-            time.sleep(0.05)
-        tree = psutil.Process(cli.pid).children(recursive=True)
-        assert int(pidfile.read_text()) in [p.pid for p in tree]  # worker and the scenario's child
-        cli.send_signal(signum)
-        stdout, stderr = cli.communicate(timeout=20)
-    finally:
-        if cli.poll() is None:
-            cli.kill()
-            cli.wait()
+    iterations = Path(f"{pidfile}.iterations")
+    # iteration 3 started: the baseline and iterations 1 and 2 are sampled (an event, not a sleep)
+    tree, stdout, stderr = _interrupt_when(
+        cli, signum, lambda: iterations.exists() and len(iterations.read_text().splitlines()) >= 3,
+    )
+    assert int(pidfile.read_text()) in [p.pid for p in tree]  # worker and the scenario's child
     assert cli.returncode == exit_code, stderr
     name = signal.Signals(signum).name
     assert f"error: interrupted by {name}" in stderr and "Traceback" not in stderr
@@ -490,18 +498,7 @@ def test_gate_and_baseline_are_stopped_by_signals_like_run(tmp_path, command, si
         [sys.executable, "-m", "memleak_cli", *args, "-n", "200", "--size", "small"],
         cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
-    try:
-        deadline = time.monotonic() + 30
-        while not pidfile.exists() or not pidfile.read_text():  # wait on the event, with a deadline
-            assert cli.poll() is None and time.monotonic() < deadline, "the command never started its scenario"
-            time.sleep(0.05)
-        tree = psutil.Process(cli.pid).children(recursive=True)
-        cli.send_signal(signum)
-        stdout, stderr = cli.communicate(timeout=20)
-    finally:
-        if cli.poll() is None:
-            cli.kill()
-            cli.wait()
+    tree, stdout, stderr = _interrupt_when(cli, signum, lambda: pidfile.exists() and bool(pidfile.read_text()))
     assert cli.returncode == exit_code, stderr
     assert f"error: interrupted by {signal.Signals(signum).name}" in stderr and "Traceback" not in stderr
     assert not [p.pid for p in tree if running(p.pid)], "a child process survived the interrupt"
