@@ -170,3 +170,56 @@ def _latest_blob(size: Any) -> Any:
 
 
 LATEST_BLOB = _scenario("latest-blob", _latest_blob, "RETAINS")
+
+
+def _libc() -> Any:
+    import ctypes
+
+    libc = ctypes.CDLL(None)  # one per process: each CDLL makes its own function-pointer class
+    libc.malloc.restype, libc.malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
+    libc.free.argtypes = [ctypes.c_void_p]
+    return libc
+
+
+class NativeModel:
+    """A Python handle to memory a C library owns, like a LightGBM Booster: a ``c_void_p`` to
+    *size* bytes malloc'd by libc (invisible to tracemalloc and pympler), freed when collected."""
+
+    libc = _libc()
+
+    def __init__(self, size: int) -> None:
+        import ctypes
+
+        self._handle = ctypes.c_void_p(self.libc.malloc(size))
+        ctypes.memset(self._handle, 1, size)  # touched, as a model's trees are
+
+    def __del__(self) -> None:
+        self.libc.free(self._handle)
+
+
+NATIVE_MODEL_BYTES = 256 * 1024
+
+
+def _latest_native(size: Any) -> Any:
+    def iteration() -> None:
+        holder.latest = NativeModel(NATIVE_MODEL_BYTES)  # the previous one is freed
+
+    return iteration
+
+
+def _temporary_directories(size: Any) -> Any:
+    import os
+    import tempfile
+
+    made = []
+
+    def iteration() -> None:
+        made.append(tempfile.TemporaryDirectory())  # never cleaned up by the scenario
+        with open(os.environ["MEMLEAK_TEST_PIDFILE"], "a", encoding="utf-8") as out:
+            out.write(made[-1].name + "\n")
+
+    return iteration
+
+
+LATEST_NATIVE = _scenario("latest-native", _latest_native, "RETAINS")
+TEMPORARY_DIRECTORIES = _scenario("temporary-directories", _temporary_directories, "LEAK")

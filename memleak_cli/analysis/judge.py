@@ -11,7 +11,7 @@ import signal
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from memleak_cli.analysis.native import notes
+from memleak_cli.analysis.native import attribute_handles, notes
 from memleak_cli.analysis.severity import severity
 from memleak_cli.analysis.verdict import judge, trends
 from memleak_cli.measure.protocol import (
@@ -131,6 +131,7 @@ def judge_variant(declared: Declared, events: Iterable[Event], settings: RunSett
     elif done and (ending.exit_code == 0 or ending.lingered_seconds is not None):
         result.verdict, result.reason = judge(result.trends, result.attribution, settings.thresholds)
         result.notes = notes(result.trends, result.attribution, settings.thresholds)
+        attribute_handles(result.holders, result.trends, result.attribution, settings.thresholds)
         result.severity = severity(result)
         if ending.lingered_seconds is not None:
             result.notes.append(

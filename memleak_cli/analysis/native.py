@@ -8,6 +8,8 @@
   than invent one.
 * Untrimmed RSS that grows while RSS after ``malloc_trim(0)`` does not is memory freed but
   kept by the allocator, not a leak.
+* A growing reference path whose elements hold a native handle (a list of LightGBM boosters) is
+  given the C heap growth it explains: :func:`attribute_handles`.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from memleak_cli.analysis.thresholds import Thresholds
-from memleak_cli.report.model import Attribution, MetricTrend
+from memleak_cli.report.model import Attribution, GrowingPath, MetricTrend
 from memleak_cli.units import format_bytes
 
 # What --probe memray can and cannot attribute, said instead of a bare "run with --probe memray":
@@ -110,6 +112,23 @@ def native_note(trends: Sequence[MetricTrend], attribution: Attribution | None, 
         f"nor memray saw allocated (memray found {_per_it(native)}); memory from a malloc resolved "
         "at run time (ctypes, dlsym) or a custom allocator"
     )
+
+
+def attribute_handles(holders: Sequence[GrowingPath], trends: Sequence[MetricTrend], attribution: Attribution | None, thresholds: Thresholds) -> None:
+    """Set ``native_bytes_each`` on the first growing path whose elements hold a native handle:
+    the C heap's growth per iteration (``heap_bytes`` slope) less the Python heap's (tracemalloc's
+    traced growth per iteration over the window, else the path's own bytes per iteration),
+    divided by the elements the path gains per iteration. Left ``None`` when the C heap is not
+    read, or its untraced growth is below the C heap floor (``Thresholds.heap_bytes``)."""
+    heap = _trend(trends, "heap_bytes")
+    holder = next((h for h in holders if h.handle is not None and h.objects_per_iteration > 0), None)
+    if heap is None or holder is None:
+        return
+    traced = attribution.traced_growth_per_iteration if attribution is not None and attribution.traced else None
+    python = traced if traced is not None else holder.bytes_per_iteration
+    native = heap.slope - max(python, 0.0)
+    if native >= thresholds.heap_bytes:
+        holder.native_bytes_each = native / holder.objects_per_iteration
 
 
 def notes(trends: Sequence[MetricTrend], attribution: Attribution | None, thresholds: Thresholds) -> list[str]:

@@ -4,8 +4,8 @@
   (:mod:`memleak_cli.analysis.evidence`: decisive, or steady over twice the requested
   iterations; the trend statistics are :mod:`memleak_cli.analysis.trend`'s).
 * **RETAINS** — nothing grows, but what the attribution window made is still reachable after it
-  ended and weighs at least ``Thresholds.retained_bytes`` (bounded retention, such as the latest
-  study kept in a singleton).
+  ended and weighs at least ``Thresholds.retained_bytes`` with the C heap its native handles pin
+  (bounded retention, such as the latest study or LightGBM booster kept in a singleton).
 * **CLEAN** — neither.
 """
 
@@ -171,12 +171,15 @@ def judge(metric_trends: Sequence[MetricTrend], attribution: Attribution | None,
         names = ", ".join(t.metric for t in leaking)
         lead = leaking[0]
         return "LEAK", f"sustained growth in {names} ({lead.metric}: {lead.reason})"
-    if attribution is not None and attribution.retained_bytes >= thresholds.retained_bytes:
+    native = 0 if attribution is None else attribution.retained_native_bytes or 0
+    if attribution is not None and attribution.retained_bytes + native >= thresholds.retained_bytes:
         holder = f", held by {attribution.retained[0].path}" if attribution.retained else ""
+        handle = next((r.handle for r in attribution.retained if r.native_bytes), "a native")
+        pinned = f" and {format_bytes(native)} of C heap behind its {handle} handle" if native else ""
         return (
             "RETAINS",
             f"no growth, but keeps {attribution.retained_roots} new object(s) of "
-            f"{format_bytes(attribution.retained_bytes)} after the work ended{holder}",
+            f"{format_bytes(attribution.retained_bytes)}{pinned} after the work ended{holder}",
         )
     kept = "" if attribution is None else f"; keeps {format_bytes(attribution.retained_bytes)} after the work ended"
     # growth the table shows (interval above zero) is named, never called flat

@@ -120,7 +120,12 @@ def run_variant(
         offset = 0
         stopped_by: str | None = None
         capped_bytes: int | None = None
-        env = dict(os.environ, PYTHONHASHSEED="0", PYTHONUNBUFFERED="1")
+        # the scenario's temporary files go in the run's own directory, removed with it: a
+        # TemporaryDirectory the scenario never closes is not cleaned up by a worker that ends
+        # with os._exit (memleak_cli.measure.containment.exit_now)
+        scratch = Path(tmp) / "tmp"
+        scratch.mkdir()
+        env = dict(os.environ, PYTHONHASHSEED="0", PYTHONUNBUFFERED="1", TMPDIR=str(scratch))
         final_at: float | None = None  # when the worker's last event ("done", "error") arrived
         lingered = False
         with open(output_path, "wb") as output:

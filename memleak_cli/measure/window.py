@@ -27,6 +27,7 @@ from __future__ import annotations
 import gc
 import time
 import tracemalloc
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
@@ -48,6 +49,9 @@ class WindowFindings:
         retained: the top retained roots with their reference chains (empty without ``retained``).
         retained_bytes: deep size of all retained roots together (``None`` without ``retained``).
         retained_roots: how many roots were found (``None`` without ``retained``).
+        retained_native_bytes: C heap the retained roots that are native handles pin (bytes; see
+            :meth:`AttributionWindow.finish`), ``None`` when no retained root is a handle or the
+            C heap cannot be read.
         seconds: wall time from opening the window to the end of :meth:`finish`.
     """
 
@@ -58,6 +62,7 @@ class WindowFindings:
     retained: list[RetainedObject] = field(default_factory=list)
     retained_bytes: int | None = None
     retained_roots: int | None = None
+    retained_native_bytes: int | None = None
     seconds: float = 0.0
 
 
@@ -82,6 +87,9 @@ class AttributionWindow:
         self._mark: Any = None
         self._first: tracemalloc.Snapshot | None = None
         self._traced_at_mark: int | None = None
+        self._heap_at_mark: int | None = None
+        self._heap_in_use: Callable[[], int | None] = lambda: None
+        self._tables_at_mark = 0
 
     @property
     def tracing(self) -> bool:
@@ -93,6 +101,10 @@ class AttributionWindow:
 
         self._started = time.perf_counter()
         prepare()
+        # imported before the mark: a module imported inside the window is retained "growth"
+        from memleak_cli.probes.cheap import heap_in_use
+
+        self._heap_in_use = heap_in_use
         gc.collect()  # garbage made before the window must not be freed inside it
         if self.frames > 0 and not tracemalloc.is_tracing():
             tracemalloc.start(self.frames)
@@ -116,11 +128,22 @@ class AttributionWindow:
             if self._owns_tracing:
                 tracemalloc.reset_peak()
             self._traced_at_mark = tracemalloc.get_traced_memory()[0]
+        if self.retained:
+            # last: the mark's own arrays are in the C heap before this reading, not in the growth
+            self._heap_at_mark = self._heap_in_use()
+            self._tables_at_mark = tracemalloc.get_tracemalloc_memory()
 
     def finish(self, iterations: int) -> WindowFindings:
         """Stop counting after *iterations* runs of the work and return what the window found.
 
         Tracing stays on until the ``with`` block ends.
+
+        The C heap a native handle pins (``retained_native_bytes``) is read without releasing
+        anything: the heap mark holds every object older than the window, so a handle the window
+        replaced (the latest model swapped for a new one) is not freed before the end, and the C
+        heap's growth over the window, less what tracemalloc traced and its own tables, is what
+        the window's new objects keep in native memory. It is split evenly between the retained
+        roots that hold a handle (:mod:`memleak_cli.probes.handles`).
         """
         gc.collect()
         found = WindowFindings(traced=self.tracing and self._traced_at_mark is not None)
@@ -130,6 +153,7 @@ class AttributionWindow:
             found.traced_growth_bytes = now - self._traced_at_mark
             if self._owns_tracing:
                 found.traced_peak_bytes = peak - self._traced_at_mark
+        heap_growth = self._heap_growth()  # read before the search allocates
         last = None
         if found.traced and self._first is not None:
             from memleak_cli.probes.allocations import take_snapshot
@@ -140,6 +164,10 @@ class AttributionWindow:
 
             found.retained, found.retained_bytes, found.retained_roots = find_retained(self._mark, top=self.top, collect=False)
             self._mark = None
+            if heap_growth is not None:
+                # Python's share of the heap growth: traced, or (untraced) the roots' deep size
+                python = max(found.traced_growth_bytes or 0, found.retained_bytes or 0)
+                found.retained_native_bytes = _pin_to_handles(found.retained, heap_growth - python)
         if last is not None and self._first is not None:
             from memleak_cli.probes.allocations import diff_sites
 
@@ -149,9 +177,36 @@ class AttributionWindow:
         found.seconds = time.perf_counter() - self._started
         return found
 
+    def _heap_growth(self) -> int | None:
+        """The C heap's growth since the mark less tracemalloc's own tables (bytes); ``None``
+        when the C heap was not read at the mark."""
+        if self._heap_at_mark is None:
+            return None
+        now = self._heap_in_use()
+        if now is None:
+            return None
+        tables = tracemalloc.get_tracemalloc_memory() - self._tables_at_mark
+        return now - self._heap_at_mark - tables
+
     def __exit__(self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None) -> None:
         self._mark = None
         self._first = None
         if self._owns_tracing:
             tracemalloc.stop()
             self._owns_tracing = False
+
+
+# Below this the C heap's growth over a window is allocator noise, not a model's buffers.
+MIN_PINNED_BYTES = 4096
+
+
+def _pin_to_handles(retained: list[RetainedObject], untraced_heap: int) -> int | None:
+    """Split *untraced_heap* evenly over the retained roots that hold a native handle (their
+    ``native_bytes``); return it, or ``None`` when no root is a handle or it is below
+    :data:`MIN_PINNED_BYTES`."""
+    handles = [r for r in retained if r.handle is not None]
+    if not handles or untraced_heap < MIN_PINNED_BYTES:
+        return None
+    for root in handles:
+        root.native_bytes = untraced_heap // len(handles)
+    return untraced_heap

@@ -212,6 +212,7 @@ def _attribution_window(spec: WorkerSpec, events: EventWriter, iterate: Iterate,
         retained=found.retained,
         retained_bytes=found.retained_bytes or 0,
         retained_roots=found.retained_roots or 0,
+        retained_native_bytes=found.retained_native_bytes,
         seconds=found.seconds,
         traced_seconds=sum(seconds) / spec.settings.window if found.traced else None,
     )

@@ -27,8 +27,10 @@ def _uss(proc: psutil.Process) -> int | None:
         return None
 
 
-def _heap_in_use() -> int | None:
-    # heap_info() is glibc's mallinfo2: heap_used (brk arena) + mmap_used (large blocks).
+def heap_in_use() -> int | None:
+    """The C heap in use, bytes: glibc's ``mallinfo2`` through ``psutil.heap_info()``, its
+    ``heap_used`` (the brk arena) plus ``mmap_used`` (large blocks). ``None`` where psutil cannot
+    read it (not glibc, an older psutil)."""
     heap_info = getattr(psutil, "heap_info", None)
     if heap_info is None:
         return None
@@ -83,7 +85,7 @@ def take_sample(iteration: int, phase: str, seconds: float, *, trim: bool = True
         tree_rss_bytes=tree_rss,
         tree_uss_bytes=tree_uss,
         children=len(kids),
-        heap_bytes=_heap_in_use(),
+        heap_bytes=heap_in_use(),
         py_blocks=sys.getallocatedblocks(),
         gc_objects=len(gc.get_objects()),
         fds=fds,

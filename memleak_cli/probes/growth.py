@@ -55,6 +55,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from memleak_cli.probes.handles import is_handle_type
 from memleak_cli.report.model import GrowingPath
 from memleak_cli.units import format_bytes
 
@@ -271,7 +272,8 @@ class HeapWalk:
     ``parents[i]`` is the node that *i* hangs from (``-1`` for a root), ``labels[i]`` the edge
     from it (``.attr``, ``['key']``, ``[*]``; a root's label is its path), ``type_names[i]``
     the type of the first object reached on it. ``visited`` counts every object counted;
-    ``truncated`` says *max_objects* stopped the walk early.
+    ``truncated`` says *max_objects* stopped the walk early. ``handle_types`` are the type names
+    among ``type_names`` that are native handles (:mod:`memleak_cli.probes.handles`).
     """
 
     paths: list[str]
@@ -285,6 +287,7 @@ class HeapWalk:
     visited: int
     truncated: bool
     seconds: float
+    handle_types: frozenset[str] = frozenset()
     _index: dict[str, int] | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -667,6 +670,7 @@ def _walk(
         visited=total,
         truncated=truncated,
         seconds=time.perf_counter() - started,
+        handle_types=frozenset(name for cls, name in names.items() if is_handle_type(cls)),
     )
 
 
@@ -787,8 +791,26 @@ def growing_paths(
                 leaf=describe_leaf(last, node, children[node]),
             )
         )
+    if found and last.handle_types:
+        _find_handles(last, found)
     found.sort(key=lambda g: (-g.bytes_per_iteration, g.path))
     return found
+
+
+def _find_handles(walk_: HeapWalk, found: Sequence[GrowingPath], depth: int = 2) -> None:
+    """Set ``handle`` on each growing path whose elements hold a native handle within *depth*
+    edges (a Booster's ``._handle``): its short type name, e.g. ``c_void_p``."""
+    below: dict[int, list[int]] = collections.defaultdict(list)
+    for node, parent in enumerate(walk_.parents):
+        below[parent].append(node)
+    for path in found:
+        level = [walk_.index[path.path]]
+        for _ in range(depth):
+            level = [c for n in level for c in below.get(n, ())]
+            hit = next((c for c in level if walk_.type_names[c] in walk_.handle_types), None)
+            if hit is not None:
+                path.handle = _short(walk_.type_names[hit])
+                break
 
 
 def detect_growth(

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from itertools import compress, filterfalse
 from typing import Any
 
+from memleak_cli.probes.handles import handle_inside
 from memleak_cli.probes.refchain import describe, path_of, reference_chain, type_name
 from memleak_cli.report.model import RetainedObject
 
@@ -31,6 +32,10 @@ MIN_UNTRACKED_BYTES = 512
 
 # Roots that are not leaks of the workload: lazily imported modules and code.
 _SKIP_ROOT_TYPES = (types.ModuleType, types.FrameType, types.CodeType)
+# The interpreter's storage of context variables (``hamt``, ``hamt_bitmap_node``...): every
+# ``ContextVar.set`` (numpy's ``errstate``, decimal contexts) makes a new mapping that the thread
+# state holds — one per variable at most, reachable through the variable, never a leak.
+_CONTEXT_STORAGE = "hamt"
 
 
 def ids_of(objects: Sequence[object]) -> Any:
@@ -160,7 +165,8 @@ def _retained_roots(mark: HeapMark, via: dict[int, object] | None = None) -> lis
         if rid in roots:
             continue
         if tracked[index]:
-            if not issubclass(type(referent), _SKIP_ROOT_TYPES):
+            kind = type(referent)
+            if not issubclass(kind, _SKIP_ROOT_TYPES) and not kind.__name__.startswith(_CONTEXT_STORAGE):
                 roots[rid] = referent
         elif _untracked_size(referent) >= MIN_UNTRACKED_BYTES:
             roots[rid] = referent
@@ -263,6 +269,7 @@ def find_retained(mark: HeapMark, *, top: int, chain_depth: int = 12, collect: b
                 path=path,
                 chain=[type_name(o) for o in chain] if reachable else [type_name(root)],
                 allocated_at=_allocation_frames(root),
+                handle=handle_inside(root),
             )
         )
     return found, total, len(roots)

@@ -134,7 +134,10 @@ class RetainedObject:
     (``memleak_scenarios.optuna_study.ml_training_service.optimizer.study``); ``chain`` the hops with
     their types. ``size_bytes`` is its deep size by ``pympler.asizeof``, which can include
     objects shared with others. ``allocated_at`` is where the object itself was allocated
-    (``file:line`` frames, oldest first; empty when tracemalloc was off).
+    (``file:line`` frames, oldest first; empty when tracemalloc was off). ``handle`` names the
+    native handle it is or holds (``c_void_p``: a LightGBM ``Booster``; see
+    :mod:`memleak_cli.probes.handles`) and ``native_bytes`` the C heap that handle pins (bytes;
+    ``None`` when it is no handle or the C heap did not grow measurably).
     """
 
     type_name: str
@@ -143,6 +146,15 @@ class RetainedObject:
     path: str
     chain: list[str]
     allocated_at: list[str] = field(default_factory=list)
+    handle: str | None = None
+    native_bytes: int | None = None
+
+    def size_text(self) -> str:
+        """``3.2 KiB``, or ``3.2 KiB + 39.1 KiB native`` for a handle that pins C heap."""
+        from memleak_cli.units import format_bytes
+
+        native = f" + {format_bytes(self.native_bytes)} native" if self.native_bytes else ""
+        return format_bytes(self.size_bytes) + native
 
 
 @dataclass
@@ -201,6 +213,7 @@ class Attribution:
     retained: list[RetainedObject] = field(default_factory=list)
     retained_bytes: int = 0
     retained_roots: int = 0
+    retained_native_bytes: int | None = None
     seconds: float = 0.0
     type_sizes: list[TypeSize] = field(default_factory=list)
     type_sizes_seconds: float | None = None
@@ -214,6 +227,13 @@ class Attribution:
     traced_seconds: float | None = None
     flamegraph: str | None = None
     native_error: str | None = None
+
+    def retained_text(self) -> str:
+        """The retained roots' deep size, ``+ N native`` when handles among them pin C heap."""
+        from memleak_cli.units import format_bytes
+
+        native = f" + {format_bytes(self.retained_native_bytes)} native" if self.retained_native_bytes else ""
+        return format_bytes(self.retained_bytes) + native
 
 
 @dataclass
@@ -318,7 +338,10 @@ class GrowingPath:
     numpy buffers by ``nbytes``). ``objects_per_iteration``/``bytes_per_iteration`` are the
     growth from the first walk to the last divided by the iterations between them. ``leaf``
     describes one element from type names, key names and mean sizes
-    (``dict → {'features': ndarray 1.6 KiB}``).
+    (``dict → {'features': ndarray 1.6 KiB}``). ``handle`` names the native handle each element
+    holds (``c_void_p``; :mod:`memleak_cli.probes.handles`) and ``native_bytes_each`` the C heap
+    growth per iteration divided by the elements added per iteration (bytes; set by
+    :func:`memleak_cli.analysis.native.attribute_handles`, ``None`` when not measured).
     """
 
     path: str
@@ -329,13 +352,19 @@ class GrowingPath:
     held_bytes: int
     counts: list[int] = field(default_factory=list)
     leaf: str = ""
+    handle: str | None = None
+    native_bytes_each: float | None = None
 
     def line(self) -> str:
-        """One line: ``svc.history[*] +1 dict/it (+2.1 KiB/it), 41 held``."""
+        """One line: ``svc.history[*] +1 dict/it (+2.1 KiB/it), 41 held``; for elements behind a
+        native handle, ``…, 23 held, ≈ 60.4 KiB native each (C heap behind its c_void_p handle)``."""
         from memleak_cli.units import format_bytes, format_count
 
         kind = self.leaf.split(" ", 1)[0] if self.leaf else "object"
+        native = ""
+        if self.native_bytes_each is not None:
+            native = f", ≈ {format_bytes(self.native_bytes_each)} native each (C heap behind its {self.handle} handle)"
         return (
             f"{self.path} {format_count(self.objects_per_iteration, signed=True)} {kind}/it "
-            f"({format_bytes(self.bytes_per_iteration, signed=True)}/it), {self.held} held"
+            f"({format_bytes(self.bytes_per_iteration, signed=True)}/it), {self.held} held{native}"
         )

@@ -101,8 +101,8 @@ def fix_effects(scenario: ScenarioResult) -> list[dict[str, Any]]:
         rows = [("verdict", leaky.verdict if leaky else "n/a", result.verdict)]
         rows.append((
             "retained after the work",
-            format_bytes(leaky.attribution.retained_bytes) if leaky and leaky.attribution else "n/a",
-            format_bytes(result.attribution.retained_bytes) if result.attribution else "n/a",
+            leaky.attribution.retained_text() if leaky and leaky.attribution else "n/a",
+            result.attribution.retained_text() if result.attribution else "n/a",
         ))
         for metric, label in METRIC_LABEL.items():
             pair = [t for t in (result.trend(metric), leaky.trend(metric) if leaky else None) if t is not None]

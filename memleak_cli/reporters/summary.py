@@ -106,7 +106,7 @@ def summary_line(scenario: ScenarioResult) -> str:
             parts.append(text)
         elif result.verdict == "RETAINS" and result.attribution:
             holder = f", held by {result.attribution.retained[0].path}" if result.attribution.retained else ""
-            parts.append(f"{result.variant} retains {format_bytes(result.attribution.retained_bytes)}{holder}")
+            parts.append(f"{result.variant} retains {result.attribution.retained_text()}{holder}")
         elif result.verdict == "CLEAN" and result.reason.startswith("no sustained growth"):
             # never "flat" beside a table whose interval is above zero: name what grew and how it ended
             grew = next((t for t in result.trends if not t.informational and t.status in ("slowing", "steady", "stopped")), None)

@@ -100,7 +100,7 @@ def render_matrix(report: RunReport, console: Console) -> None:
                 f"{amount(trend.slope, trend.unit)}{'' if trend.unit == 'bytes' else ' ' + trend.unit} ({METRIC_LABEL.get(trend.metric, trend.metric)})",
                 style="red" if trend.leaking else "",
             )
-            retained = format_bytes(result.attribution.retained_bytes) if result.attribution else "n/a"
+            retained = result.attribution.retained_text() if result.attribution else "n/a"
             table.add_row(
                 terminal_text(scenario.name if index == 0 else ""), terminal_text(result.variant), verdict_text(result.verdict), growth, retained, f"{result.seconds:.1f} s", _matrix_note(result),
                 end_section=index == len(scenario.variants) - 1,
@@ -213,7 +213,7 @@ class TerminalReporter:
         traced_row: list[Text | str] = ["Python heap, window (tracemalloc)"]
         for result in scenario.variants:
             a = result.attribution
-            retained_row += [format_bytes(a.retained_bytes) if a else "n/a", f"{a.retained_roots} root{'' if a.retained_roots == 1 else 's'}" if a else ""]
+            retained_row += [a.retained_text() if a else "n/a", f"{a.retained_roots} root{'' if a.retained_roots == 1 else 's'}" if a else ""]
             traced_row += [f"{format_bytes(a.traced_growth_per_iteration, signed=True)}/it" if a and a.traced else "off", ""]
         table.add_row(*retained_row)
         table.add_row(*traced_row)
@@ -313,7 +313,7 @@ class TerminalReporter:
             held.add_column("type")
             held.add_column("reference chain", overflow="fold")
             for obj in a.retained:
-                held.add_row(format_bytes(obj.size_bytes), terminal_text(obj.type_name), terminal_text(obj.path))
+                held.add_row(obj.size_text(), terminal_text(obj.type_name), terminal_text(obj.path))
             console.print(held)
         if a and a.flamegraph:
             console.print(terminal_text(f"memray leak flame graph: {a.flamegraph}", "dim"))

@@ -111,3 +111,29 @@ def test_an_untracked_blob_kept_as_the_latest_result_is_retention():
     top = result.attribution.retained[0]
     assert top.type_name == "bytes" and top.size_bytes >= 64 * 1024
     assert top.path == "tests.synthetic_scenarios.holder.latest"
+
+
+def test_a_native_handle_kept_as_the_latest_result_retains_the_c_heap_it_pins():
+    from tests.synthetic_scenarios import NATIVE_MODEL_BYTES
+
+    result = run("LATEST_NATIVE")
+    assert result.verdict == "RETAINS", result.reason
+    root = result.attribution.retained[0]
+    assert root.path == "tests.synthetic_scenarios.holder.latest" and root.handle == "c_void_p"
+    # pympler sees a ~500-byte Python object; the 256 KiB behind its pointer decide the verdict.
+    # Traced, the C heap also moves with tracemalloc's own tables (its hash table shrinks as the
+    # traces of the priming run's garbage go), which get_tracemalloc_memory() reports only in part:
+    # measured here 6-8 % under; untraced, within 1 KiB (tests/unit/probes/test_retained_objects.py)
+    assert result.attribution.retained_bytes < SETTINGS.thresholds.retained_bytes
+    assert NATIVE_MODEL_BYTES * 7 / 8 <= result.attribution.retained_native_bytes <= NATIVE_MODEL_BYTES + 4096
+    assert "of C heap behind its c_void_p handle" in result.reason
+
+
+def test_temporary_files_a_scenario_leaves_are_removed_with_its_run(tmp_path: Path, monkeypatch):
+    listed = tmp_path / "made"
+    monkeypatch.setenv("MEMLEAK_TEST_PIDFILE", str(listed))
+    result = run("TEMPORARY_DIRECTORIES", RunSettings(iterations=4, warmup=1, window=0, size="small", extend=False))
+    assert result.verdict != "ERROR", result.reason
+    made = [Path(line) for line in listed.read_text(encoding="utf-8").split()]
+    assert len(made) == 4  # the warm-up iteration is one of the 4
+    assert not [p for p in made if p.exists()], "a scenario's temporary directory outlived the run"

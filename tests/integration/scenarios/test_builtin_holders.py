@@ -77,6 +77,10 @@ def test_leaky_variant_leaks_through_the_attribute_the_report_names(
     # per iteration (one training record / one cache entry per request; two models per ensemble)
     assert result.holders[0].path == growing
     assert result.holders[0].objects_per_iteration == per_iteration
+    # each ensemble member is an LGBMRegressor whose Booster keeps its trees in C++ behind a
+    # ctypes handle: the line gives each its share of the C heap growth
+    assert result.holders[0].handle == ("c_void_p" if scenario == "ensemble" else None)
+    assert (result.holders[0].native_bytes_each is not None) == (scenario == "ensemble")
 
 
 def test_autofeat_leaky_leaks_native_memory_through_numba() -> None:

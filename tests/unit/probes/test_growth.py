@@ -128,6 +128,27 @@ def test_a_history_of_untracked_dicts_is_the_one_growing_path(fake_module: Maker
     assert len(leak.fingerprint) == 16 and int(leak.fingerprint, 16) >= 0
 
 
+def test_a_growing_list_of_native_handles_names_its_handle(fake_module: Maker) -> None:
+    import ctypes
+
+    server = fake_module()
+
+    class Booster:  # LightGBM's Booster holds its C++ model as ``_handle``
+        def __init__(self) -> None:
+            self._handle = ctypes.c_void_p(0)
+
+    def iterate() -> None:
+        server.svc.sessions.append(Booster())
+        server.svc.history.append({"rows": [1, 2]})  # grows too, holds no handle
+
+    found = detect_growth(iterate, groups=2, per_group=2, modules=["fake_server"])
+
+    by_path = {g.path: g for g in found}
+    assert by_path["fake_server.svc.sessions[*]"].handle == "c_void_p"
+    assert by_path["fake_server.svc.history[*]"].handle is None
+    assert all(g.native_bytes_each is None for g in found)  # the C heap is the judge's to read
+
+
 def test_a_deque_of_dicts_grows_until_full_then_is_bounded(fake_module: Maker) -> None:
     server = fake_module()
 
