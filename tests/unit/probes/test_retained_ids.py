@@ -20,7 +20,7 @@ def _plain_scan(mark: retained.HeapMark) -> list[object]:
     new_ids.discard(id(mark.__dict__))
     roots: dict[int, object] = {}
     for holder in objects:
-        if id(holder) in new_ids or type(holder) is types.FrameType or retained._is_tool_object(holder):
+        if id(holder) in new_ids or type(holder) is types.FrameType or retained._is_tool_type(type(holder)):
             continue
         for referent in gc.get_referents(holder):
             rid = id(referent)
