@@ -153,11 +153,15 @@ class AttributionWindow:
             found.traced_growth_bytes = now - self._traced_at_mark
             if self._owns_tracing:
                 found.traced_peak_bytes = peak - self._traced_at_mark
-        heap_growth = self._heap_growth()  # read before the search allocates
+        heap_growth = self._heap_growth()  # read before the snapshot and the search allocate
         last = None
         if found.traced and self._first is not None:
             from memleak_cli.probes.allocations import take_snapshot
 
+            if heap_growth is not None:
+                # psutil's reading left tuples in CPython's free lists, which tracemalloc still
+                # counts as allocated (+280 B in the diff, measured); a full collection clears them
+                gc.collect()
             last = take_snapshot()
         if self._mark is not None:
             from memleak_cli.probes.retained import find_retained
@@ -165,7 +169,8 @@ class AttributionWindow:
             found.retained, found.retained_bytes, found.retained_roots = find_retained(self._mark, top=self.top, collect=False)
             self._mark = None
             if heap_growth is not None:
-                # Python's share of the heap growth: traced, or (untraced) the roots' deep size
+                # Python's share of the heap growth: what tracemalloc traced or the roots' deep size
+                # (all of it untraced), whichever is larger
                 python = max(found.traced_growth_bytes or 0, found.retained_bytes or 0)
                 found.retained_native_bytes = _pin_to_handles(found.retained, heap_growth - python)
         if last is not None and self._first is not None:

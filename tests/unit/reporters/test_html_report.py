@@ -340,7 +340,7 @@ def test_run_checks_the_html_path_before_any_work(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_run_writes_the_page_of_the_report_it_measured(tmp_path: Path) -> None:
     json_path, html_path = tmp_path / "run.json", tmp_path / "pages" / "run.html"
-    result = invoke("run", "optuna", "--size", "small", "-n", "5", "--window", "1", "--variant", "leaky", "--json", str(json_path), "--html", str(html_path))
+    result = invoke("run", "tests.synthetic_scenarios:GROWING", "-n", "6", "--window", "1", "--json", str(json_path), "--html", str(html_path))
     assert result.exit_code == 0, result.output
     assert f"HTML report: {html_path}" in result.stdout
     page = html_path.read_text(encoding="utf-8")
