@@ -90,7 +90,9 @@ class TrackResult:
     ``traced``/``retained`` off). ``traced_bytes`` is tracemalloc's net growth over the call
     (allocated in it and still alive); ``traced_peak_bytes`` the peak above the start, only when
     this tracker started tracemalloc. ``retained`` are the largest retained roots with their
-    reference chains (:func:`memleak_cli.probes.retained.find_retained`). ``before``/``after``
+    reference chains (:func:`memleak_cli.probes.retained.find_retained`) and
+    ``retained_native_bytes`` the C heap pinned by those that are native handles (a LightGBM
+    Booster; :mod:`memleak_cli.probes.handles`). ``before``/``after``
     are the full samples. The counts include the tracker's own record of the call (2 gc objects
     and about a dozen Python heap blocks; with ``retained=True`` also the description of the
     roots).
@@ -111,6 +113,7 @@ class TrackResult:
     retained_bytes: int | None = None
     retained_roots: int | None = None
     retained: list[RetainedObject] = field(default_factory=list)
+    retained_native_bytes: int | None = None
 
     def summary(self) -> str:
         """One line: ``load: 0.120s, RSS +1.2 MiB, USS +1.1 MiB, Python blocks +812, gc objects +40``…"""
@@ -130,8 +133,9 @@ class TrackResult:
             parts.append(f"traced {_signed(self.traced_bytes, 'bytes')}{peak}")
         if self.retained_bytes is not None:
             holder = f", held by {self.retained[0].path}" if self.retained else ""
+            native = f" + {format_bytes(self.retained_native_bytes)} native" if self.retained_native_bytes else ""
             parts.append(
-                f"retained {self.retained_roots} root(s) of {format_bytes(self.retained_bytes)}{holder}"
+                f"retained {self.retained_roots} root(s) of {format_bytes(self.retained_bytes)}{native}{holder}"
             )
         return ", ".join(parts)
 
@@ -268,7 +272,7 @@ class Tracker:
         window, self._window = self._window, None
         traced = peak = None
         found: list[RetainedObject] = []
-        retained_bytes = roots = None
+        retained_bytes = roots = native = None
         if window is not None:
             window_found = window.finish(1)
             window.__exit__(None, None, None)
@@ -276,6 +280,7 @@ class Tracker:
                 traced, peak = window_found.traced_growth_bytes, window_found.traced_peak_bytes
             if self.retained:
                 found, retained_bytes, roots = window_found.retained, window_found.retained_bytes, window_found.retained_roots
+                native = window_found.retained_native_bytes
             del window, window_found  # only the findings stay, and are left out of the difference
         index = self.calls
         phase = "warmup" if index < self.warmup else "measure"
@@ -300,6 +305,7 @@ class Tracker:
             retained_bytes=retained_bytes,
             retained_roots=roots,
             retained=found,
+            retained_native_bytes=native,
         )
         if self.repeat:
             self._keep(before, after, index, self._threaded)
@@ -382,6 +388,7 @@ class Tracker:
                 retained=list(self.result.retained),
                 retained_bytes=self.result.retained_bytes,
                 retained_roots=self.result.retained_roots or 0,
+                retained_native_bytes=self.result.retained_native_bytes,
             )
         verdict, reason = judge(found, attribution, self.thresholds)
         ambiguous = self._ambiguity(verdict)

@@ -139,6 +139,7 @@ class Measured:
 def measure(call: Callable[[], object], plan: Plan, *, capture_dir: str | None = None) -> Measured:
     """Repeat *call* as *plan* says and judge it (see the module docstring). What *call* raises propagates."""
     from memleak_cli.analysis.hygiene import clear_caches
+    from memleak_cli.analysis.native import attribute_handles
     from memleak_cli.analysis.trend import fit_trend
     from memleak_cli.analysis.verdict import (
         SeriesStore,
@@ -245,13 +246,14 @@ def measure(call: Callable[[], object], plan: Plan, *, capture_dir: str | None =
             traced_growth_bytes=found.traced_growth_bytes,
             traced_growth_per_iteration=None if found.traced_growth_bytes is None else found.traced_growth_bytes / plan.window,
             sites=sites or found.sites, retained=found.retained, retained_bytes=found.retained_bytes or 0,
-            retained_roots=found.retained_roots or 0, seconds=found.seconds,
-            traced_seconds=traced_seconds if found.traced else None,
+            retained_roots=found.retained_roots or 0, retained_native_bytes=found.retained_native_bytes,
+            seconds=found.seconds, traced_seconds=traced_seconds if found.traced else None,
         )
         del found
     elif sites:
         attribution = Attribution(window_iterations=0, frames=plan.frames, traced=True, traced_growth_bytes=None,
                                   traced_growth_per_iteration=None, sites=sites)
+    attribute_handles(holders, metric_trends, attribution, thresholds)
     verdict, reason = judge(metric_trends, attribution, thresholds)
     if verdict != "LEAK" and traced_trend is not None and traced_trend.leaking:
         verdict, reason = "LEAK", f"sustained growth in traced_bytes ({traced_trend.reason})"

@@ -17,6 +17,7 @@ import pytest
 
 import memleak_cli
 from memleak_cli.errors import UsageError
+from memleak_cli.units import format_bytes
 
 DETERMINISTIC = ("gc_objects", "py_blocks")
 CALLS = 10  # warm-up 2 + 8 measured
@@ -202,6 +203,20 @@ def test_repeat_with_retained_tells_retention_from_growth() -> None:
     assert verdict.verdict == "RETAINS", verdict.reason
     assert verdict.attribution is not None and verdict.attribution.retained_bytes >= 16 * 1024
     assert "value" in verdict.attribution.retained[0].path
+
+
+def test_retained_gives_the_c_heap_a_kept_native_handle_pins() -> None:
+    from tests.synthetic_scenarios import NativeModel
+
+    size = 1024 * 1024
+    _Latest.value = NativeModel(size)
+    with memleak_cli.track("load", retained=True, level=None) as t:
+        _Latest.value = NativeModel(size)  # a LightGBM Booster kept as the latest model
+    result = t.result
+    assert result is not None and result.retained[0].handle == "c_void_p"
+    # within a page: the retained roots' Python size is subtracted as the Python heap's share
+    assert size - 4096 <= result.retained_native_bytes <= size + 4096  # type: ignore[operator]
+    assert f" + {format_bytes(result.retained_native_bytes)} native, held by " in result.summary()
 
 
 def test_one_call_logs_its_summary(caplog: pytest.LogCaptureFixture) -> None:
