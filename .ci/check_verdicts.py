@@ -1,10 +1,16 @@
-"""Check the gate's JSON report against .ci/expected-verdicts.json, a table kept apart from the
-scenarios' own ``expect=``: the gate passes when each verdict matches its scenario's ``expect=``,
-so editing ``expect=`` alone would turn a regression green. This catches that.
+"""Check the gate's JSON report against tables kept apart from the code under test.
 
-Usage: python .ci/check_verdicts.py REPORT.json [EXPECTED.json]
-Exit 0 when every expected scenario × variant is in the report with its expected verdict and the
-report has no variant the table does not list; else 1, one line per difference.
+``.ci/expected-verdicts.json``: the verdict of every built-in scenario × variant. The gate passes
+when each verdict matches its scenario's ``expect=``, so editing ``expect=`` alone would turn a
+regression green; this catches that.
+
+``.ci/expected-holders.json``: the first holder line of each variant — the growing reference
+path the growth detector reports first, the objects it gains per iteration and the native handle
+its elements hold — or ``null`` where nothing may grow along a named path.
+
+Usage: python .ci/check_verdicts.py REPORT.json [VERDICTS.json [HOLDERS.json]]
+Exit 0 when every expected scenario × variant is in the report with its expected verdict and
+holder and the report has no variant the tables do not list; else 1, one line per difference.
 """
 
 from __future__ import annotations
@@ -12,20 +18,26 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 
-def differences(report: dict, expected: dict) -> list[str]:
-    found = {
-        (scenario["name"], variant["variant"]): variant["verdict"]
-        for scenario in report["scenarios"]
-        for variant in scenario["variants"]
-    }
-    wanted = {
-        (name, variant): verdict
+def _table(expected: dict[str, Any]) -> dict[tuple[str, str], Any]:
+    return {
+        (name, variant): value
         for name, variants in expected.items()
         if not name.startswith("_")
-        for variant, verdict in variants.items()
+        for variant, value in variants.items()
     }
+
+
+def _variants(report: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    return {(s["name"], v["variant"]): v for s in report["scenarios"] for v in s["variants"]}
+
+
+def differences(report: dict[str, Any], expected: dict[str, Any]) -> list[str]:
+    """One line per variant whose verdict differs from *expected*, is missing, or is not listed."""
+    found = {key: v["verdict"] for key, v in _variants(report).items()}
+    wanted = _table(expected)
     lines = [
         f"{name} {variant}: expected {verdict}, got {found.get((name, variant), 'nothing (not run)')}"
         for (name, variant), verdict in sorted(wanted.items())
@@ -39,17 +51,41 @@ def differences(report: dict, expected: dict) -> list[str]:
     return lines
 
 
+def _first_holder(variant: dict[str, Any]) -> dict[str, Any] | None:
+    holders = variant.get("holders") or []
+    if not holders:
+        return None
+    first = holders[0]
+    return {"path": first["path"], "per_iteration": float(first["objects_per_iteration"]), "handle": first.get("handle")}
+
+
+def holder_differences(report: dict[str, Any], expected: dict[str, Any]) -> list[str]:
+    """One line per variant (of those in the report) whose first holder differs from *expected*."""
+    wanted = _table(expected)
+    lines = []
+    for key, variant in sorted(_variants(report).items()):
+        if key not in wanted:
+            lines.append(f"{key[0]} {key[1]}: .ci/expected-holders.json does not list it")
+            continue
+        got, want = _first_holder(variant), wanted[key]
+        if got != want:
+            lines.append(f"{key[0]} {key[1]}: expected holder {want}, got {got}")
+    return lines
+
+
 def main(argv: list[str]) -> int:
-    if len(argv) not in (2, 3):
-        print(__doc__.strip().splitlines()[3], file=sys.stderr)
+    if len(argv) not in (2, 3, 4):
+        print(__doc__.strip().splitlines()[9], file=sys.stderr)
         return 2
-    expected_path = Path(argv[2]) if len(argv) == 3 else Path(__file__).with_name("expected-verdicts.json")
+    here = Path(__file__).parent
+    verdicts_path = Path(argv[2]) if len(argv) >= 3 else here / "expected-verdicts.json"
+    holders_path = Path(argv[3]) if len(argv) == 4 else here / "expected-holders.json"
     report = json.loads(Path(argv[1]).read_text())
-    lines = differences(report, json.loads(expected_path.read_text()))
+    expected = json.loads(verdicts_path.read_text())
+    lines = differences(report, expected) + holder_differences(report, json.loads(holders_path.read_text()))
     for line in lines:
         print(f"verdict check: {line}")
-    total = sum(len(v) for k, v in json.loads(expected_path.read_text()).items() if not k.startswith("_"))
-    print(f"verdict check: {total - len([x for x in lines if 'expected' in x])} of {total} as expected")
+    print(f"verdict check: {len(_table(expected))} variants expected, {len(lines)} difference(s)")
     return 1 if lines else 0
 
 

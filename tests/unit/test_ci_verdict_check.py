@@ -50,3 +50,28 @@ def test_a_missing_or_unlisted_variant_fails() -> None:
         "optuna fixed: got CLEAN, but .ci/expected-verdicts.json does not list it",
         "optuna trials-clear-only: got RETAINS, but .ci/expected-verdicts.json does not list it",
     ]
+
+
+HOLDERS = json.loads((ROOT / ".ci" / "expected-holders.json").read_text())
+HISTORY = {"path": "svc.history[*]", "per_iteration": 1.0, "handle": None}
+
+
+def test_the_holder_table_names_every_built_in_scenario_and_variant_the_gate_runs() -> None:
+    table = {(n, v) for n, vs in HOLDERS.items() if not n.startswith("_") for v in vs}
+    declared = {(n, v) for n, s in builtin_scenarios().items() for v in s.variants}
+    assert table == declared
+
+
+def test_the_first_holder_line_is_checked_path_count_and_handle() -> None:
+    report = copy.deepcopy(REPORT)
+    leaky = next(v for v in report["scenarios"][0]["variants"] if v["variant"] == "leaky")
+    expected = {"optuna": {"leaky": HISTORY, "fixed": None, "trials-clear-only": None}}
+    assert _check().holder_differences(report, expected) == [f"optuna leaky: expected holder {HISTORY}, got None"]
+    leaky["holders"] = [{"path": "svc.history[*]", "objects_per_iteration": 1, "handle": None, "fingerprint": "0" * 16}]
+    assert _check().holder_differences(report, expected) == []
+    leaky["holders"][0]["objects_per_iteration"] = 2.0
+    assert _check().holder_differences(report, expected) == [
+        f"optuna leaky: expected holder {HISTORY}, got {dict(HISTORY, per_iteration=2.0)}"
+    ]
+    del expected["optuna"]["fixed"]
+    assert "optuna fixed: .ci/expected-holders.json does not list it" in _check().holder_differences(report, expected)

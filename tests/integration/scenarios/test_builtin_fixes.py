@@ -1,8 +1,11 @@
 """The background-tasks, preprocessor-cache and circular-refs scenarios.
 
 Fast tests check each mechanism in-process with deterministic signals (dict sizes, weakrefs with
-the collector off); the slow ones run the variants through the engine, each in its own process,
-and check the verdicts each scenario's docstring promises and who holds what the leaky code keeps.
+the collector off); one slow test runs the frozen variants through the engine. Every built-in
+variant's verdict and first holder line (growing path, objects per iteration, native handle) are
+checked on CI's real gate run against tables written apart from the scenarios
+(``.ci/expected-verdicts.json``, ``.ci/expected-holders.json``, ``.ci/check_verdicts.py``), so
+the suite does not run each ML workload a second time.
 """
 
 from __future__ import annotations
@@ -124,30 +127,6 @@ def test_listener_keeps_the_cycle_even_through_a_collection(collector_off: None)
 # tracemalloc off (frames=0): the verdicts and reference chains do not need allocation tracebacks,
 # and filtering the window's snapshots costs seconds per variant with pandas and LightGBM loaded
 SETTINGS = RunSettings(size="small", iterations=12, top=3, frames=0)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize(
-    ("module", "holders"),
-    [
-        (background_tasks, ("background_task_manager._task_resources[",)),
-        (preprocessor_cache, ("data_preprocessor.imputers[", "data_preprocessor.scalers[")),
-        (circular_refs, ("model_manager._listeners[",)),
-    ],
-    ids=lambda v: getattr(v, "__name__", "").rsplit(".", 1)[-1] or None,
-)
-def test_leaky_leaks_fixed_is_clean_and_the_chain_names_the_holder(module: object, holders: tuple[str, ...]) -> None:
-    scenario = module.SCENARIO  # type: ignore[attr-defined]
-    result = run_engine([Planned(scenario.name, scenario, ("leaky", "fixed"))], SETTINGS).scenarios[0]
-    leaky, fixed = result.variant("leaky"), result.variant("fixed")
-    assert leaky is not None and fixed is not None
-    assert (leaky.verdict, fixed.verdict) == ("LEAK", "CLEAN"), (leaky.reason, fixed.reason)
-    assert leaky.verdict == scenario.variant("leaky").expect and fixed.verdict == scenario.variant("fixed").expect
-    assert result.fix_effective is True
-    assert leaky.attribution is not None and leaky.attribution.retained
-    top = leaky.attribution.retained[0].path
-    assert top.startswith(f"{scenario.module}.") and any(h in top for h in holders), top
-    assert fixed.fix_source is not None and "def " in fixed.fix_source
 
 
 @pytest.mark.slow
