@@ -56,14 +56,16 @@ def _children() -> list[ChildProcess]:
     return found
 
 
-def take_sample(iteration: int, phase: str, seconds: float, *, trim: bool = True) -> Sample:
-    """Collect garbage, read RSS, trim the C heap (when *trim* and glibc), then read every other
-    cheap metric of this process and its children.
+def take_sample(iteration: int, phase: str, seconds: float, *, trim: bool = True, collect: bool = True) -> Sample:
+    """Collect garbage (unless *collect* is False: the caller has just collected), read RSS, trim
+    the C heap (when *trim* and glibc), then read every other cheap metric of this process and
+    its children.
 
     Returns a :class:`Sample`; byte fields are bytes, USS is ``None`` where the OS hides it,
     ``rss_trimmed_bytes`` is ``None`` without a trim, ``child_processes`` ``None`` without children.
     """
-    gc.collect()
+    if collect:
+        gc.collect()
     rss = int(_PROCESS.memory_info().rss)
     trimmed = int(_PROCESS.memory_info().rss) if trim and trim_heap() else None
     uss = _uss(_PROCESS)
