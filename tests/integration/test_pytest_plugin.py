@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import importlib.metadata
+import re
 import textwrap
 from pathlib import Path
 
-# scipy.stats is imported once here: pytester's in-process runs drop the modules they imported,
-# and numpy/scipy do not survive being imported a second time.
 import pytest
-import scipy.stats  # noqa: F401
 
 from memleak_cli.errors import UsageError
 from memleak_cli.pytest_plugin import LeakOptions, Measurement, memleak_marker, parse_marker
@@ -22,6 +20,23 @@ def plugin_args() -> list[str]:
     installed = any(ep.value == "memleak_cli.pytest_plugin" for ep in importlib.metadata.entry_points(group="pytest11"))
     quiet = ["-W", "ignore::pytest.PytestAssertRewriteWarning"]  # the plugin is imported by this module
     return quiet if installed else [*quiet, "-p", "memleak_cli.pytest_plugin"]
+
+
+def run_pytest(pytester, *args: str):
+    """pytest with the plugin in its own process, as a user runs it (``-rA``: every outcome in the
+    summary). In-process, the plugin would measure inside this suite's pytest process, whose heap
+    (every collected test module) made each heap walk and retained search several times slower."""
+    return pytester.runpytest_subprocess(*args, "-rA")
+
+
+def outcomes_of(result) -> dict[str, str]:
+    """Test name → ``passed``/``failed``, from ``-rA``'s short summary lines."""
+    found = {}
+    for line in result.outlines:
+        match = re.match(r"^(PASSED|FAILED|ERROR) \S+::(\w+)", line)
+        if match:
+            found[match.group(2)] = match.group(1).lower()
+    return found
 
 
 # A body that keeps exactly `LEAK` traced bytes per call: a bytes object of LEAK - 33 bytes
@@ -63,10 +78,9 @@ BODY = textwrap.dedent(
 
 def test_threshold_edges_leak_and_clean(pytester):
     pytester.makepyfile(test_edges=BODY)
-    result = pytester.runpytest(*plugin_args(), "-q")
+    result = run_pytest(pytester, *plugin_args(), "-q")
     result.assert_outcomes(passed=3, failed=2)
-    outcomes = {r.nodeid.split("::")[-1]: r.outcome for r in result.reprec.getreports("pytest_runtest_logreport") if r.when == "call"}
-    assert outcomes == {
+    assert outcomes_of(result) == {
         "test_just_under": "passed", "test_at_the_limit": "failed", "test_just_over": "failed",
         "test_clean": "passed", "test_unmarked_runs_once": "passed",
     }
@@ -74,7 +88,7 @@ def test_threshold_edges_leak_and_clean(pytester):
 
 def test_failure_message_has_verdict_growth_and_sites(pytester):
     pytester.makepyfile(test_edges=BODY)
-    result = pytester.runpytest(*plugin_args(), "-q", "-k", "just_over")
+    result = run_pytest(pytester, *plugin_args(), "-q", "-k", "just_over")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines([
         "*memleak: LEAK — traced memory grows +8.0 KiB per iteration (max_growth 8.0 KiB), +80.* KiB over 10 measured iterations after 2 warm-up",
@@ -100,7 +114,7 @@ def test_failure_names_the_growing_reference_path(pytester):
             SERVER.history.append({"features": bytes(4000), "predictions": bytes(1000)})
         """
     ))
-    result = pytester.runpytest(*plugin_args(), "-q")
+    result = run_pytest(pytester, *plugin_args(), "-q")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines([
         "*memleak: LEAK — traced memory grows*",
@@ -131,7 +145,7 @@ def test_body_runs_iterations_times_and_fixtures_once(pytester):
             assert len(SETUPS) == 1
         """
     )
-    pytester.runpytest(*plugin_args(), "-q", "-p", "no:randomly").assert_outcomes(passed=2)
+    run_pytest(pytester, *plugin_args(), "-q", "-p", "no:randomly").assert_outcomes(passed=2)
 
 
 def test_leak_that_starts_in_the_middle_fails(pytester):
@@ -149,7 +163,7 @@ def test_leak_that_starts_in_the_middle_fails(pytester):
                 SINK.append(bytes(50_000))
         """
     )
-    result = pytester.runpytest(*plugin_args(), "-q")
+    result = run_pytest(pytester, *plugin_args(), "-q")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*memleak: LEAK — traced memory grows*"])
 
@@ -164,7 +178,7 @@ def test_exception_in_the_body_fails_as_usual(pytester):
             raise ValueError("boom")
         """
     )
-    result = pytester.runpytest(*plugin_args(), "-q")
+    result = run_pytest(pytester, *plugin_args(), "-q")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*ValueError: boom*"])
 
@@ -187,7 +201,7 @@ def test_bad_marker_arguments_fail_the_test_with_one_line(pytester):
             pass
         """
     )
-    result = pytester.runpytest(*plugin_args(), "-q")
+    result = run_pytest(pytester, *plugin_args(), "-q")
     result.assert_outcomes(failed=3)
     result.stdout.fnmatch_lines_random([
         "*@pytest.mark.memleak: iterations=4 is too few: use at least 5 (warmup 2 + 3 measured)",
@@ -198,7 +212,7 @@ def test_bad_marker_arguments_fail_the_test_with_one_line(pytester):
 
 def test_marker_is_registered_for_strict_markers(pytester):
     pytester.makepyfile(test_strict="import pytest\n\n@pytest.mark.memleak(iterations=4, warmup=0)\ndef test_x():\n    pass\n")
-    pytester.runpytest(*plugin_args(), "-q", "--strict-markers").assert_outcomes(passed=1)
+    run_pytest(pytester, *plugin_args(), "-q", "--strict-markers").assert_outcomes(passed=1)
 
 
 def test_works_under_xdist(pytester):
@@ -248,13 +262,13 @@ EXPECTED = {  # the verdicts written in the sample project
 
 
 def _call_outcomes(result) -> dict[str, str]:
-    return {r.nodeid.split("::")[-1]: r.outcome for r in result.reprec.getreports("pytest_runtest_logreport") if r.when == "call"}
+    return outcomes_of(result)
 
 
 def test_whole_suite_flags_exactly_the_leaking_tests(pytester):
     pytester.makepyfile(test_sample=PROJECT.read_text())
     report_path = pytester.path / "session.json"
-    result = pytester.runpytest(*plugin_args(), "-q", "-p", "no:randomly", "--memleak", "--memleak-calls=2:6", "--memleak-json", str(report_path))
+    result = run_pytest(pytester, *plugin_args(), "-q", "-p", "no:randomly", "--memleak", "--memleak-calls=2:6", "--memleak-json", str(report_path))
     assert _call_outcomes(result) == {
         "test_clean": "passed", "test_keeps_history": "failed", "test_native_malloc_without_free": "failed",
         "test_native_malloc_freed": "passed", "test_bounded_cache": "passed", "test_opted_out": "passed",
@@ -303,11 +317,11 @@ def test_baseline_records_then_fails_a_regression_and_passes_otherwise(pytester,
     baseline = pytester.path / "baseline.json"
     args = [*plugin_args(), "-q", "--memleak", "--memleak-calls=1:4", "--memleak-baseline", str(baseline)]
     monkeypatch.setenv("KEEP", "20000")
-    pytester.runpytest(*args).assert_outcomes(passed=1)  # records
+    run_pytest(pytester, *args).assert_outcomes(passed=1)  # records
     assert baseline.exists()
-    pytester.runpytest(*args).assert_outcomes(passed=1)  # the same growth: passes
+    run_pytest(pytester, *args).assert_outcomes(passed=1)  # the same growth: passes
     monkeypatch.setenv("KEEP", "200000")  # 10x what it kept: over 50% and 16 KiB
-    result = pytester.runpytest(*args)
+    result = run_pytest(pytester, *args)
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines([
         "*memleak: REGRESSION against the baseline *baseline.json:",
@@ -318,6 +332,6 @@ def test_baseline_records_then_fails_a_regression_and_passes_otherwise(pytester,
 
 def test_memleak_is_a_flag_that_leaves_the_paths_to_pytest(pytester):
     pytester.makepyfile(test_one="def test_clean():\n    made = [0] * 10\n    del made\n")
-    result = pytester.runpytest(*plugin_args(), "-q", "--memleak", "test_one.py")
+    result = run_pytest(pytester, *plugin_args(), "-q", "--memleak", "test_one.py")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["*1 tests judged: 0 LEAK, 0 RETAINS, 1 CLEAN*"])
