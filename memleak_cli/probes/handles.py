@@ -4,10 +4,11 @@ A LightGBM ``Booster`` keeps its trees in LightGBM's C++ heap and holds only an 
 ``ctypes.c_void_p`` (``Booster._handle``); XGBoost's ``Booster.handle`` is the same, and C
 extensions pass ``PyCapsule`` objects. pympler and ``sys.getsizeof`` size the Python object —
 a few hundred bytes — never what the address points to. An object is *a handle* when it is such
-a pointer or holds one within four references (a scikit-learn wrapper, its ``__dict__``, its
-Booster, the Booster's ``__dict__``, the pointer), so
-the C heap growth measured around it can be attributed to it
-(:mod:`memleak_cli.measure.window`, :mod:`memleak_cli.analysis.native`).
+a pointer or holds one within four references (a scikit-learn wrapper → its ``__dict__`` → its
+Booster → the Booster's ``__dict__`` → the pointer), so the C heap growth measured around it can
+be attributed to it (:mod:`memleak_cli.measure.window`, :mod:`memleak_cli.analysis.native`). The
+heap walk, whose edges are named attributes rather than raw references, looks two edges deep
+(``._Booster._handle``; :mod:`memleak_cli.probes.growth`).
 """
 
 from __future__ import annotations

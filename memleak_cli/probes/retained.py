@@ -173,7 +173,7 @@ def _retained_roots(mark: HeapMark, via: dict[int, object] | None = None) -> lis
             continue
         if tracked[index]:
             kind = type(referent)
-            if not issubclass(kind, _SKIP_ROOT_TYPES) and not kind.__name__.startswith(_CONTEXT_STORAGE):
+            if not issubclass(kind, _SKIP_ROOT_TYPES) and not (kind.__module__ == "builtins" and kind.__name__.startswith(_CONTEXT_STORAGE)):
                 roots[rid] = referent
         elif _untracked_size(referent) >= MIN_UNTRACKED_BYTES:
             roots[rid] = referent
