@@ -174,8 +174,9 @@ def judge(metric_trends: Sequence[MetricTrend], attribution: Attribution | None,
     native = 0 if attribution is None else attribution.retained_native_bytes or 0
     if attribution is not None and attribution.retained_bytes + native >= thresholds.retained_bytes:
         holder = f", held by {attribution.retained[0].path}" if attribution.retained else ""
-        handle = next((r.handle for r in attribution.retained if r.native_bytes), "a native")
-        pinned = f" and {format_bytes(native)} of C heap behind its {handle} handle" if native else ""
+        handles = [r.handle for r in attribution.retained if r.handle is not None]
+        behind = f"its {handles[0]} handle" if len(handles) == 1 else f"{len(handles)} native handles"
+        pinned = f" and {format_bytes(native)} of C heap behind {behind}" if native else ""
         return (
             "RETAINS",
             f"no growth, but keeps {attribution.retained_roots} new object(s) of "

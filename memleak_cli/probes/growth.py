@@ -798,15 +798,17 @@ def growing_paths(
 
 
 def _find_handles(walk_: HeapWalk, found: Sequence[GrowingPath], depth: int = 2) -> None:
-    """Set ``handle`` on each growing path whose elements hold a native handle within *depth*
-    edges (a Booster's ``._handle``): its short type name, e.g. ``c_void_p``."""
+    """Set ``handle`` on each growing path whose elements are or hold a native handle within
+    *depth* edges (a Booster's ``._handle``; a list of capsules): its short type name, e.g.
+    ``c_void_p``."""
     below: dict[int, list[int]] = collections.defaultdict(list)
     for node, parent in enumerate(walk_.parents):
         below[parent].append(node)
     for path in found:
         level = [walk_.index[path.path]]
-        for _ in range(depth):
-            level = [c for n in level for c in below.get(n, ())]
+        for hop in range(depth + 1):
+            if hop:
+                level = [c for n in level for c in below.get(n, ())]
             hit = next((c for c in level if walk_.type_names[c] in walk_.handle_types), None)
             if hit is not None:
                 path.handle = _short(walk_.type_names[hit])

@@ -213,7 +213,8 @@ def _deep_sizes(roots: list[object]) -> tuple[list[int], int]:
     shared objects counted once), in bytes.
 
     pympler's ``hasattr`` probes call ``__getattr__``, and some libraries' ``__getattr__`` raise
-    other errors than AttributeError (numba's IR objects raise KeyError). Then the roots are
+    other errors than AttributeError (numba's IR objects raise KeyError; a hostile one raises
+    SystemExit or KeyboardInterrupt, which must not end the measuring process). Then the roots are
     sized one by one with one ``Asizer`` (an object reached from an earlier root counts for that
     root only), a root that still fails gets its shallow ``sys.getsizeof``, and the total is the
     sum of those.
@@ -222,15 +223,15 @@ def _deep_sizes(roots: list[object]) -> tuple[list[int], int]:
 
     try:
         return [int(s) for s in asizeof.asizesof(*roots)], int(asizeof.asizeof(*roots))
-    except Exception:  # noqa: BLE001 - any error raised by measured code's __getattr__
+    except BaseException:  # noqa: BLE001 - measured code's __getattr__ or __class__ may raise anything, SystemExit included
         pass
     sizer = asizeof.Asizer()  # one sizer for all roots: what one root reached counts once
     sizes = []
     for root in roots:
         try:
             sizes.append(int(sizer.asizeof(root)))
-        except Exception:  # noqa: BLE001
-            sizes.append(sys.getsizeof(root, 0))
+        except BaseException:  # noqa: BLE001
+            sizes.append(_shallow_size(root))
     return sizes, sum(sizes)
 
 

@@ -38,7 +38,8 @@ class Measures:
         expect: the verdict the scenario promises.
         growth_per_iteration: bytes per iteration (see the module docstring for the source).
         growth_source: ``tracemalloc`` or ``heap_bytes``; ``""`` when there is no growth value.
-        retained_bytes: deep size of what the attribution window kept, or ``None`` without a window.
+        retained_bytes: deep size of what the attribution window kept plus the C heap its native
+            handles pin, or ``None`` without a window.
         leak_paths: fingerprint → path of every growing reference path (the growth detector).
     """
 
@@ -76,7 +77,7 @@ def measures_of(result: VariantResult) -> Measures:
         heap = result.trend("heap_bytes")
         if heap is not None:
             growth, source = float(heap.slope), "heap_bytes"
-    retained = float(attribution.retained_bytes) if attribution is not None else None
+    retained = float(attribution.retained_bytes + (attribution.retained_native_bytes or 0)) if attribution is not None else None
     paths = {p.fingerprint: p.path for p in result.holders}
     return Measures(result.verdict, result.expect, growth, source, retained, paths)
 

@@ -209,7 +209,7 @@ class TerminalReporter:
             if all(r.trend(metric) is None for r in scenario.variants):
                 continue
             table.add_row(label, *[c for pair in cells for c in pair])
-        retained_row: list[Text | str] = ["retained after the work (pympler, + C heap behind handles)"]
+        retained_row: list[Text | str] = ["retained after the work (pympler)"]
         traced_row: list[Text | str] = ["Python heap, window (tracemalloc)"]
         for result in scenario.variants:
             a = result.attribution

@@ -120,12 +120,11 @@ def test_a_native_handle_kept_as_the_latest_result_retains_the_c_heap_it_pins():
     assert result.verdict == "RETAINS", result.reason
     root = result.attribution.retained[0]
     assert root.path == "tests.synthetic_scenarios.holder.latest" and root.handle == "c_void_p"
-    # pympler sees a ~500-byte Python object; the 256 KiB behind its pointer decide the verdict.
-    # Traced, the C heap also moves with tracemalloc's own tables (its hash table shrinks as the
-    # traces of the priming run's garbage go), which get_tracemalloc_memory() reports only in part:
-    # measured here 6-8 % under; untraced, within 1 KiB (tests/unit/probes/test_retained_objects.py)
+    # pympler sees a ~500-byte Python object; the 256 KiB behind its pointer decide the verdict,
+    # within a page: the window subtracts the traced Python share, and its own collection after
+    # the mark keeps tracemalloc's table churn out of the reading
     assert result.attribution.retained_bytes < SETTINGS.thresholds.retained_bytes
-    assert NATIVE_MODEL_BYTES * 7 / 8 <= result.attribution.retained_native_bytes <= NATIVE_MODEL_BYTES + 4096
+    assert NATIVE_MODEL_BYTES - 4096 <= result.attribution.retained_native_bytes <= NATIVE_MODEL_BYTES + 4096
     assert "of C heap behind its c_void_p handle" in result.reason
 
 

@@ -64,3 +64,21 @@ def test_a_kept_latest_handle_retains_by_the_c_heap_it_pins() -> None:
     assert reason == ("no growth, but keeps 1 new object(s) of 3.2 KiB and 39.1 KiB of C heap behind its "
                       "c_void_p handle after the work ended, held by service.model")
     assert kept.retained_text() == "3.2 KiB + 39.1 KiB native"
+
+
+def test_two_handles_are_named_as_two_and_the_baseline_counts_the_native_size() -> None:
+    from memleak_cli.analysis.verdict import judge
+    from memleak_cli.report.baseline import measures_of
+    from memleak_cli.report.model import RetainedObject, VariantResult
+
+    def root(path: str) -> RetainedObject:
+        return RetainedObject(type_name="Model", repr="<Model>", size_bytes=400, path=path, chain=[], handle="c_void_p")
+
+    kept = _window(0.0)
+    kept.retained, kept.retained_bytes, kept.retained_roots = [root("svc.model"), root("svc.other")], 800, 2
+    kept.retained_native_bytes = 64 * KiB
+    verdict, reason = judge([], kept, Thresholds())
+    assert verdict == "RETAINS"
+    assert "800 B and 64.0 KiB of C heap behind 2 native handles after the work ended" in reason
+    result = VariantResult(variant="leaky", expect="RETAINS", verdict=verdict, reason=reason, attribution=kept)
+    assert measures_of(result).retained_bytes == 800 + 64 * KiB  # a 16x bigger model fails the gate

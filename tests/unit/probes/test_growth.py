@@ -140,11 +140,13 @@ def test_a_growing_list_of_native_handles_names_its_handle(fake_module: Maker) -
     def iterate() -> None:
         server.svc.sessions.append(Booster())
         server.svc.history.append({"rows": [1, 2]})  # grows too, holds no handle
+        server.svc.cache[len(server.svc.cache)] = ctypes.c_void_p(0)
 
     found = detect_growth(iterate, groups=2, per_group=2, modules=["fake_server"])
 
     by_path = {g.path: g for g in found}
     assert by_path["fake_server.svc.sessions[*]"].handle == "c_void_p"
+    assert by_path["fake_server.svc.cache[*]"].handle == "c_void_p"  # the element is the handle
     assert by_path["fake_server.svc.history[*]"].handle is None
     assert all(g.native_bytes_each is None for g in found)  # the C heap is the judge's to read
 

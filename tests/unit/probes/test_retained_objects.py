@@ -168,3 +168,45 @@ def test_a_context_variable_set_in_each_iteration_retains_nothing(service_module
     iterate()
     found = _window_around(iterate)
     assert found.retained_roots == 0 and found.retained == []
+
+
+def test_two_handle_roots_share_the_c_heap_without_a_split(service_module):
+    import ctypes
+
+    service_module.latest = service_module.other = None
+
+    def iterate():
+        service_module.latest = NativeModel(256 * 1024)
+        service_module.other = [ctypes.c_void_p(12345)]  # a handle to nothing
+
+    iterate()
+    found = _window_around(iterate)
+    assert sorted(r.handle or "" for r in found.retained) == ["c_void_p", "c_void_p"]
+    assert 256 * 1024 - 4096 <= found.retained_native_bytes <= 256 * 1024 + 4096
+    # which of the two holds the C heap cannot be read from it: no root is given a share
+    assert [r.native_bytes for r in found.retained] == [None, None]
+
+
+class _Hostile:
+    """Raises SystemExit from every attribute but its ``__dict__`` (pympler's probes included)."""
+
+    def __init__(self):
+        self.blob = bytes(64 * 1024)
+
+    def __getattribute__(self, name):
+        if name == "__dict__":
+            return object.__getattribute__(self, name)
+        raise SystemExit(f"no {name}")
+
+
+def test_a_kept_object_whose_attributes_raise_system_exit_is_still_sized(service_module):
+    service_module.latest = None
+
+    def iterate():
+        service_module.latest = _Hostile()
+
+    iterate()
+    found = _window_around(iterate)  # did not raise: the measuring process would have ended
+    assert found.retained_roots == 1
+    assert found.retained[0].path == "fake_retaining_service.latest"
+    assert found.retained[0].size_bytes > 0
