@@ -467,7 +467,8 @@ def lead_text(measurement: Measurement) -> tuple[float, str]:
     if leaking:
         return abs(leaking[0].slope), _per_iteration(leaking[0]) + "/it"
     if result.verdict == "RETAINS" and result.attribution is not None:
-        return float(result.attribution.retained_bytes), f"keeps {format_bytes(result.attribution.retained_bytes)}"
+        kept = result.attribution.retained_bytes + (result.attribution.retained_native_bytes or 0)
+        return float(kept), f"keeps {result.attribution.retained_text()}"
     return 0.0, ""
 
 

@@ -82,3 +82,13 @@ def test_two_handles_are_named_as_two_and_the_baseline_counts_the_native_size() 
     assert "800 B and 64.0 KiB of C heap behind 2 native handles after the work ended" in reason
     result = VariantResult(variant="leaky", expect="RETAINS", verdict=verdict, reason=reason, attribution=kept)
     assert measures_of(result).retained_bytes == 800 + 64 * KiB  # a 16x bigger model fails the gate
+
+
+def test_the_plugin_session_table_says_the_native_size_a_kept_handle_pins() -> None:
+    from memleak_cli.pytest_plugin import Measurement, lead_text
+    from memleak_cli.report.model import VariantResult
+
+    kept = _window(0.0)
+    kept.retained_bytes, kept.retained_roots, kept.retained_native_bytes = 424, 1, 64 * KiB
+    result = VariantResult(variant="test", expect="", verdict="RETAINS", reason="", attribution=kept)
+    assert lead_text(Measurement(None, [], [], result)) == (424 + 64 * KiB, "keeps 424 B + 64.0 KiB native")
