@@ -20,7 +20,7 @@ from memleak_cli.errors import UsageError
 from memleak_cli.units import format_bytes
 
 DETERMINISTIC = ("gc_objects", "py_blocks")
-CALLS = 10  # warm-up 2 + 8 measured
+CALLS = 8  # warm-up 2 + 6 measured
 
 LEAKED: list[object] = []
 
