@@ -142,7 +142,9 @@ def test_a_kept_latest_native_handle_is_retained_with_the_c_heap_it_pins(service
     assert root.size_bytes < 4096  # pympler sizes the Python handle only
     # the 1 MiB behind the handle, give or take a page: the window subtracts the Python heap's
     # share (traced growth, or untraced the roots' 1.2 KiB); the mapping adds a header
-    assert size - 4096 <= root.native_bytes == found.retained_native_bytes <= size + 4096
+    # traced, tracemalloc's own entries for the window's allocations (their malloc overhead is more
+    # than get_tracemalloc_memory() counts) add up to two pages: 1 MiB + 4.1 KiB seen on a large heap
+    assert size - 4096 <= root.native_bytes == found.retained_native_bytes <= size + 8192
 
 
 def test_a_kept_latest_object_without_a_handle_pins_no_native_memory(service_module):
