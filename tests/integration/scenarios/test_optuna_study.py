@@ -16,7 +16,9 @@ pytestmark = pytest.mark.slow
 def optuna_result():
     scenario = load_scenario("optuna")
     settings = RunSettings(iterations=12, warmup=2, window=2, frames=0, size="small")  # tracemalloc (allocation sites) is not asserted here
-    return engine.run([Planned("optuna", scenario, ("leaky", "fixed", "trials-clear-only"))], settings).scenarios[0]
+    # trials-clear-only's verdict (RETAINS) is checked on CI's gate run; why it frees nothing is
+    # test_optuna_trials_property_is_a_copy below, in-process
+    return engine.run([Planned("optuna", scenario, ("leaky", "fixed"))], settings).scenarios[0]
 
 
 def test_leaky_optuna_retains_the_latest_study(optuna_result):
@@ -32,13 +34,6 @@ def test_fixed_optuna_is_clean_and_the_fix_is_shown(optuna_result):
     assert fixed.verdict == "CLEAN", fixed.reason
     assert "self.study = None" in fixed.fix_source
     assert optuna_result.fix_effective is True
-
-
-def test_trials_clear_alone_frees_nothing(optuna_result):
-    leaky, clear_only = optuna_result.variant("leaky"), optuna_result.variant("trials-clear-only")
-    assert clear_only.verdict == "RETAINS", clear_only.reason
-    # study.trials is a deep copy: clearing it leaves the study as large as the leaky one keeps
-    assert clear_only.attribution.retained_bytes >= 0.8 * leaky.attribution.retained_bytes
 
 
 def test_optuna_trials_property_is_a_copy():
