@@ -467,8 +467,7 @@ def lead_text(measurement: Measurement) -> tuple[float, str]:
     if leaking:
         return abs(leaking[0].slope), _per_iteration(leaking[0]) + "/it"
     if result.verdict == "RETAINS" and result.attribution is not None:
-        kept = result.attribution.retained_bytes + (result.attribution.retained_native_bytes or 0)
-        return float(kept), f"keeps {result.attribution.retained_text()}"
+        return float(result.attribution.retained_total_bytes()), f"keeps {result.attribution.retained_text()}"
     return 0.0, ""
 
 

@@ -171,8 +171,8 @@ def judge(metric_trends: Sequence[MetricTrend], attribution: Attribution | None,
         names = ", ".join(t.metric for t in leaking)
         lead = leaking[0]
         return "LEAK", f"sustained growth in {names} ({lead.metric}: {lead.reason})"
-    native = 0 if attribution is None else attribution.retained_native_bytes or 0
-    if attribution is not None and attribution.retained_bytes + native >= thresholds.retained_bytes:
+    if attribution is not None and attribution.retained_total_bytes() >= thresholds.retained_bytes:
+        native = attribution.retained_native_bytes or 0
         holder = f", held by {attribution.retained[0].path}" if attribution.retained else ""
         handles = [r.handle for r in attribution.retained if r.handle is not None]
         behind = f"its {handles[0]} handle" if len(handles) == 1 else f"{len(handles)} native handles"

@@ -77,7 +77,7 @@ def measures_of(result: VariantResult) -> Measures:
         heap = result.trend("heap_bytes")
         if heap is not None:
             growth, source = float(heap.slope), "heap_bytes"
-    retained = float(attribution.retained_bytes + (attribution.retained_native_bytes or 0)) if attribution is not None else None
+    retained = float(attribution.retained_total_bytes()) if attribution is not None else None
     paths = {p.fingerprint: p.path for p in result.holders}
     return Measures(result.verdict, result.expect, growth, source, retained, paths)
 

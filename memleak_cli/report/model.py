@@ -228,6 +228,10 @@ class Attribution:
     flamegraph: str | None = None
     native_error: str | None = None
 
+    def retained_total_bytes(self) -> int:
+        """What the window kept: the retained roots' deep size plus the C heap their handles pin (bytes)."""
+        return self.retained_bytes + (self.retained_native_bytes or 0)
+
     def retained_text(self) -> str:
         """The retained roots' deep size, ``+ N native`` when handles among them pin C heap."""
         from memleak_cli.units import format_bytes
