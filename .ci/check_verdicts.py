@@ -5,8 +5,9 @@ when each verdict matches its scenario's ``expect=``, so editing ``expect=`` alo
 regression green; this catches that.
 
 ``.ci/expected-holders.json``: the first holder line of each variant — the growing reference
-path the growth detector reports first, the objects it gains per iteration and the native handle
-its elements hold — or ``null`` where nothing may grow along a named path.
+path the growth detector reports first, the objects it gains per iteration (to the nearest whole
+object) and the native handle its elements hold — or ``null`` where nothing may grow along a
+named path.
 
 Usage: python .ci/check_verdicts.py REPORT.json [VERDICTS.json [HOLDERS.json]]
 Exit 0 when every expected scenario × variant is in the report with its expected verdict and
@@ -56,7 +57,9 @@ def _first_holder(variant: dict[str, Any]) -> dict[str, Any] | None:
     if not holders:
         return None
     first = holders[0]
-    return {"path": first["path"], "per_iteration": float(first["objects_per_iteration"]), "handle": first.get("handle")}
+    # whole objects per iteration: a real workload skips one now and then (numba found a compiled
+    # function in its cache once in 22 fits: 2.95/it where the table says 3)
+    return {"path": first["path"], "per_iteration": float(round(first["objects_per_iteration"])), "handle": first.get("handle")}
 
 
 def holder_differences(report: dict[str, Any], expected: dict[str, Any]) -> list[str]:
