@@ -26,6 +26,10 @@ still raise is caught. Reading an instance's ``__dict__`` makes CPython 3.11 bui
 an instance that kept its attributes inline (as ``vars()`` does): one dict object per such
 instance, once, on the first walk; other threads' ``frame.f_locals`` is read as debuggers do.
 
+The import system's tables (``sys.modules``, ``sys.path_importer_cache``, ``sys.meta_path``,
+``sys.path_hooks``) are not walked: they grow with first imports and are bounded by what is
+installed.
+
 Limits: a dict that passes :data:`MANY_KEYS` between walks changes shape (``['a']`` →
 ``[*]``), so its growth is seen from the walk after; weak references, code objects, frames met
 on the way (not as roots) and the elements of numpy object arrays are not followed; a class
@@ -115,6 +119,11 @@ _LEAF_TYPES = (
     types.MethodWrapperType,
 )
 _SEQUENCE_BASES = (list, tuple, set, frozenset, collections.deque)
+# The import system's own tables in ``sys`` and its finders' caches: they grow with every module
+# a first import reaches (memleak's lazy imports, a service's first requests), bounded by what is
+# installed. Walked, ``sys.path_importer_cache[*]._path_cache[*]`` was named a growing path of a
+# clean service, and pytest's ``sys.meta_path[*]._marked_for_rewrite_cache`` grows per import.
+_IMPORT_STATE = frozenset({"modules", "path_importer_cache", "meta_path", "path_hooks"})
 
 
 # the packages memleak's probes drive: their caches fill while memleak measures (pympler's type
@@ -618,6 +627,8 @@ def _walk(
                     continue
                 for k, v in namespace.items():
                     if type(k) is not str or (kind == _TYPE and k in _CLASS_ATTRIBUTES_SKIPPED):
+                        continue
+                    if o is sys and k in _IMPORT_STATE:
                         continue
                     nchildren += 1
                     label = attribute_labels.get(k)

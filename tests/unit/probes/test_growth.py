@@ -530,3 +530,27 @@ def test_numpy_arrays_are_sized_by_their_buffer(fake_module: Maker) -> None:
     )
     assert found[0].bytes_per_iteration == element
     assert found[0].leaf == "dict → {'features': ndarray 1.7 KiB, 'predictions': ndarray 512 B}"
+
+
+def test_first_imports_do_not_make_the_import_system_a_growing_path(tmp_path: Path) -> None:
+    # every import from a new folder adds a finder to sys.path_importer_cache: a first-import
+    # warm-up, bounded by what is installed, never a leak (a clean service was named by it)
+    folders = []
+    for index in range(4):
+        folder = tmp_path / f"site{index}"
+        folder.mkdir()
+        (folder / f"warm_module_{index}.py").write_text("VALUE = 1\n")
+        folders.append(str(folder))
+    sys.path.extend(folders)
+    try:
+        walks = [walk(modules=["sys"])]
+        for index in range(3):
+            __import__(f"warm_module_{index}")
+            walks.append(walk(modules=["sys"]))
+        grown = [g.line() for g in growing_paths(walks, [1, 1, 1])]
+        assert not [line for line in grown if line.startswith("sys.")], grown
+    finally:
+        for folder in folders:
+            sys.path.remove(folder)
+        for index in range(3):
+            sys.modules.pop(f"warm_module_{index}", None)
