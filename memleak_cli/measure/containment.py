@@ -105,9 +105,10 @@ def _reap() -> None:
             return
 
 
-def watch_lifeline(fd: int) -> threading.Thread:
+def watch_lifeline(fd: int, run_dir: str | None = None) -> threading.Thread:
     """Start a daemon thread that blocks reading *fd* (the lifeline pipe from the parent) and,
-    at end-of-file (the parent has ended), kills every descendant and this process group."""
+    at end-of-file (the parent has ended), kills every descendant, removes *run_dir* (the run's
+    folder the parent made and can no longer remove) and ends this process group."""
 
     def wait() -> None:
         try:
@@ -116,6 +117,10 @@ def watch_lifeline(fd: int) -> threading.Thread:
         except OSError:
             pass
         kill_descendants()
+        if run_dir is not None:
+            import shutil
+
+            shutil.rmtree(run_dir, ignore_errors=True)
         try:
             os.killpg(os.getpgrp(), signal.SIGKILL)
         finally:

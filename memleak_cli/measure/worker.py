@@ -265,7 +265,9 @@ def main(argv: list[str] | None = None) -> int:
 
     become_subreaper()
     if spec.lifeline is not None:
-        watch_lifeline(spec.lifeline)
+        run_dir = Path(spec.events).parent
+        # the parent's own folder for this run (memleak_cli.measure.parent: prefix "memleak-")
+        watch_lifeline(spec.lifeline, str(run_dir) if run_dir.name.startswith("memleak-") else None)
     with open(spec.events, "a", encoding="utf-8", errors="backslashreplace") as stream:
         events = EventWriter(stream)
         try:

@@ -355,7 +355,9 @@ def test_grandchildren_that_double_fork_into_their_own_session_are_killed(tmp_pa
 def test_workers_and_their_children_die_when_memleak_is_sigkilled(tmp_path: Path) -> None:
     tried("process")
     pidfile = tmp_path / "sleeper.pid"
-    env = dict(os.environ, PYTHONPATH=str(ROOT), MEMLEAK_TEST_PIDFILE=str(pidfile))
+    runs = tmp_path / "runs"  # where memleak makes its run's folder (TMPDIR)
+    runs.mkdir()
+    env = dict(os.environ, PYTHONPATH=str(ROOT), MEMLEAK_TEST_PIDFILE=str(pidfile), TMPDIR=str(runs))
     parent = subprocess.Popen(
         [sys.executable, "-m", "memleak_cli", "run", "tests.synthetic_scenarios:SLOW", "-n", "400", "--size", "small", "--json", str(tmp_path / "r.json")],
         cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
@@ -378,6 +380,8 @@ def test_workers_and_their_children_die_when_memleak_is_sigkilled(tmp_path: Path
         while any(alive(p.pid) for p in tree) and time.monotonic() < deadline:
             time.sleep(0.05)
         assert not [p.pid for p in tree if alive(p.pid)], "a worker or its child outlived a SIGKILLed memleak"
+        # the run's folder, which the killed parent could not remove, went with its worker
+        assert [p.name for p in runs.iterdir()] == []
     finally:
         for proc in tree:
             try:
